@@ -16,6 +16,7 @@ from pathlib import Path
 import urllib3
 import yaml
 from django.conf import settings
+from django.utils.translation import gettext as _
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.rest import ApiException
@@ -66,9 +67,9 @@ def parse_kubeconfig(text):
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise KubeError(f"The kubeconfig is not valid YAML: {exc}")
+        raise KubeError(_("The kubeconfig is not valid YAML: %(error)s") % {"error": exc})
     if not isinstance(data, dict) or not isinstance(data.get("contexts"), list):
-        raise KubeError("The kubeconfig has no contexts.")
+        raise KubeError(_("The kubeconfig has no contexts."))
     return data
 
 
@@ -76,7 +77,7 @@ def read_kubeconfig_file(path):
     try:
         text = Path(path).read_text()
     except OSError as exc:
-        raise KubeError(f"Cannot read the kubeconfig {path}: {exc.strerror}")
+        raise KubeError(_("Cannot read the kubeconfig %(path)s: %(error)s") % {"path": path, "error": exc.strerror})
     return parse_kubeconfig(text)
 
 
@@ -84,7 +85,7 @@ def _named(items, name, what):
     for item in items or []:
         if item.get("name") == name:
             return item
-    raise KubeError(f"The kubeconfig has no {what} named {name!r}.")
+    raise KubeError(_("The kubeconfig has no %(what)s named %(name)s.") % {"what": what, "name": name})
 
 
 def list_contexts(kubeconfig):
@@ -108,7 +109,7 @@ def _inline_files(section, base_dir, keys):
             try:
                 section[f"{key}-data"] = b64encode(file_path.read_bytes()).decode()
             except OSError as exc:
-                raise KubeError(f"Cannot read {key} file {path}: {exc.strerror}")
+                raise KubeError(_("Cannot read the %(key)s file %(path)s: %(error)s") % {"key": key, "path": path, "error": exc.strerror})
 
 
 def single_context_kubeconfig(kubeconfig, context, base_dir=None):
@@ -120,7 +121,7 @@ def single_context_kubeconfig(kubeconfig, context, base_dir=None):
     _inline_files(cluster.get("cluster", {}), base_dir, ["certificate-authority"])
     _inline_files(user.get("user", {}), base_dir, ["client-certificate", "client-key"])
     if not (cluster.get("cluster") or {}).get("server"):
-        raise KubeError(f"The cluster of context {context!r} has no server address.")
+        raise KubeError(_("The cluster of context %(context)s has no server address.") % {"context": context})
     return {
         "apiVersion": "v1",
         "kind": "Config",
@@ -168,22 +169,25 @@ def translate_error(cluster, exc):
     name = cluster.name
     if isinstance(exc, ApiException):
         if exc.status == 0 or exc.status is None:
-            return KubeError(f"Cluster {name}: {exc.reason}")
+            return KubeError(_("Cluster %(name)s: %(error)s") % {"name": name, "error": exc.reason})
         if exc.status == 401:
-            return KubeError(f"Cluster {name} refused the credentials (401 Unauthorized).", 401)
+            return KubeError(_("Cluster %(name)s refused the credentials (401 Unauthorized).") % {"name": name}, 401)
         if exc.status == 403:
-            return KubeError(f"Cluster {name} forbids this: {_status_message(exc)}", 403)
-        return KubeError(f"Cluster {name} answered {exc.status}: {_status_message(exc)}", exc.status)
+            return KubeError(_("Cluster %(name)s forbids this: %(error)s") % {"name": name, "error": _status_message(exc)}, 403)
+        return KubeError(_("Cluster %(name)s answered %(status)s: %(error)s")
+                         % {"name": name, "status": exc.status, "error": _status_message(exc)}, exc.status)
     reason = getattr(exc, "reason", None) if isinstance(exc, urllib3.exceptions.MaxRetryError) else exc
+    # NewConnectionError is a ConnectTimeoutError subclass in urllib3 2: test it first.
+    if isinstance(reason, (urllib3.exceptions.NewConnectionError, ConnectionError)):
+        return KubeError(_("Cluster %(name)s is unreachable: cannot connect to %(server)s.")
+                         % {"name": name, "server": cluster.server or _("its API server")})
     if isinstance(reason, urllib3.exceptions.TimeoutError):
         connect, read = settings.KUBE_TIMEOUT
         seconds = connect if isinstance(reason, urllib3.exceptions.ConnectTimeoutError) else read
-        return KubeError(f"Cluster {name} did not answer within {seconds:g} s.")
+        return KubeError(_("Cluster %(name)s did not answer within %(seconds)s s.") % {"name": name, "seconds": f"{seconds:g}"})
     if isinstance(reason, (urllib3.exceptions.SSLError, ssl.SSLError)):
-        return KubeError(f"Cluster {name}: TLS error talking to the API server ({reason}).")
-    if isinstance(reason, (urllib3.exceptions.NewConnectionError, ConnectionError)):
-        return KubeError(f"Cluster {name} is unreachable: cannot connect to {cluster.server or 'its API server'}.")
-    return KubeError(f"Cluster {name}: {reason or exc}")
+        return KubeError(_("Cluster %(name)s: TLS error talking to the API server (%(error)s).") % {"name": name, "error": reason})
+    return KubeError(_("Cluster %(name)s: %(error)s") % {"name": name, "error": reason or exc})
 
 
 def _call(cluster, method, *args, **kwargs):

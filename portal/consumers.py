@@ -42,11 +42,15 @@ class PermissionConsumer(AsyncWebsocketConsumer):
         if not await self.object_allowed():
             await self.close(code=CLOSE_NOT_FOUND)
             return
+        await self.before_accept()
         await self.accept()
         await self.opened()
 
     async def object_allowed(self):
         return True
+
+    async def before_accept(self):
+        """Join groups here: once the client sees the socket open, no update may be missed."""
 
     async def opened(self):
         pass
@@ -74,7 +78,7 @@ class LiveGroupConsumer(PermissionConsumer):
             self.group = live.group_name(kwargs["kind"], kwargs["pk"])
         return exists
 
-    async def opened(self):
+    async def before_accept(self):
         await self.channel_layer.group_add(self.group, self.channel_name)
 
     async def disconnect(self, code):
