@@ -14,7 +14,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)-${EXTRAS:-base}"
 if [ ! -e "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".${EXTRAS:+[$EXTRAS]}"
+  echo "Installing into .venv (log: .venv/pip.log)…"
+  if ! { .venv/bin/python -m pip install --upgrade pip &&
+         .venv/bin/python -m pip install -e ".${EXTRAS:+[$EXTRAS]}"; } >.venv/pip.log 2>&1; then
+    tail -n 30 .venv/pip.log >&2; echo "pip install failed; see .venv/pip.log" >&2; exit 1
+  fi
   touch "$stamp"
 fi

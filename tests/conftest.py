@@ -194,6 +194,9 @@ def chromium():
         pytest.skip("Debian's chromium is not installed")
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop running in this thread; the ORM calls tests make
+    # beside it are still plain synchronous calls, which Django would otherwise refuse.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -202,13 +205,11 @@ def chromium():
         )
         yield browser
         browser.close()
+    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture
-def page(chromium, live_portal, monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes around
-    # it are still plain synchronous calls.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def page(chromium, live_portal):
     context = chromium.new_context(base_url=live_portal)
     page = context.new_page()
     page.set_default_timeout(10_000)
