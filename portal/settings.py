@@ -133,7 +133,12 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("PORTAL_CHANNEL_PREFIX", "asgi")},
+        "CONFIG": {
+            # redis-py 8 reads with a 5 s socket timeout by default, exactly channels_redis's 5 s
+            # blocking pop: the read then times out and kills the websocket. Give reads room.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}],
+            "prefix": os.environ.get("PORTAL_CHANNEL_PREFIX", "asgi"),
+        },
     }
 }
 CELERY_BROKER_URL = REDIS_URL

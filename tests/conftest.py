@@ -154,8 +154,8 @@ def database_url_for_subprocess():
 def live_portal(django_db_setup, django_db_blocker, celery_test_queue):
     """The portal served by a real daphne process, on the test database, sharing our secrets."""
     port = free_port()
-    env = dict(
-        os.environ,
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(
         DATABASE_URL=database_url_for_subprocess(),
         DJANGO_SECRET_KEY=settings.SECRET_KEY,
         PORTAL_ENCRYPTION_KEYS=",".join(settings.ENCRYPTION_KEYS),
@@ -186,7 +186,7 @@ def live_portal(django_db_setup, django_db_blocker, celery_test_queue):
 # ---------------------------------------------------------------- browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         if os.environ.get("CI") == "true":

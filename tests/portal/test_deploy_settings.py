@@ -24,6 +24,7 @@ def manage(*args, env):
 
 def test_check_deploy_is_clean_with_the_documented_settings(tmp_path):
     env = {**os.environ, **PRODUCTION_ENV, "PORTAL_VAR_DIR": str(tmp_path)}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests' Playwright fixture
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

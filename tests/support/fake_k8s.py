@@ -1162,6 +1162,8 @@ class FakeKubeAPI:
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         h.raw_query = url.query
         self.requests_log.append(RequestRecord(h.command, path, query, h.headers.get("Content-Type")))
+        if len(self.requests_log) > MAX_REQUESTS_LOGGED:  # a long benchmark must not grow without bound
+            del self.requests_log[:MAX_REQUESTS_LOGGED // 2]
         for pattern, seconds in list(self._latency):
             if pattern is None or pattern.search(path):
                 self._stopping.wait(seconds)
@@ -1232,9 +1234,10 @@ class FakeKubeAPI:
         if res.namespaced and name is not None and namespace is None:
             raise ApiError(404, NO_ROUTE, "NotFound", {})
         if subresource == "proxy" and "proxy" in res.subresources:
-            pod_name, _, port = name.rpartition(":") if ":" in name else (name, "", "")
-            if pod_name.startswith(("https:", "http:")):
-                pod_name = pod_name.split(":", 1)[1]
+            pieces = name.split(":")
+            if pieces[0] in ("http", "https") and len(pieces) > 1:  # [scheme:]name[:port]
+                pieces = pieces[1:]
+            pod_name, port = pieces[0], (pieces[1] if len(pieces) > 1 else "")
             self._check_allowed(self._verb_for(h.command, True, False), res, namespace, pod_name, "proxy")
             return self._serve_proxy(h, res, namespace, pod_name, port, "/".join(rest[3:]), path.endswith("/"))
         if len(rest) > 3 or (subresource and subresource not in res.subresources):
@@ -1271,7 +1274,7 @@ class FakeKubeAPI:
                 return self._serve_patch(h, res, namespace, name, query, subresource == "status")
             if h.command == "DELETE" and not subresource:
                 return self._serve_delete(h, res, namespace, name)
-        raise ApiError(405, f"the server does not allow this method on the requested resource", "MethodNotAllowed",
+        raise ApiError(405, "the server does not allow this method on the requested resource", "MethodNotAllowed",
                        {})
 
     @staticmethod
@@ -1540,9 +1543,9 @@ class FakeKubeAPI:
                                     "include: application/json-patch+json, application/merge-patch+json, "
                                     "application/apply-patch+yaml", "UnsupportedMediaType")
             return strategic_merge_patch(current, self._read_json(h))
-        raise ApiError(415, f"the body of the request was in an unknown format - accepted media types include: "
-                            f"application/json-patch+json, application/merge-patch+json, "
-                            f"application/apply-patch+yaml", "UnsupportedMediaType")
+        raise ApiError(415, "the body of the request was in an unknown format - accepted media types include: "
+                            "application/json-patch+json, application/merge-patch+json, "
+                            "application/apply-patch+yaml", "UnsupportedMediaType")
 
     def _serve_patch(self, h, res: Resource, namespace: str | None, name: str, query: dict,
                      status_only: bool) -> None:
@@ -1934,6 +1937,7 @@ def _nano_time(t: float) -> str:
 # DELETE answers with the deleted object for these (and custom resources), with a Status for the rest:
 # what the OpenAPI spec declares, and so what the typed client can deserialize.
 DELETE_RETURNS_OBJECT = {"v1/pods", "v1/services", "v1/serviceaccounts", "v1/persistentvolumeclaims"}
+MAX_REQUESTS_LOGGED = 100_000
 PUBLIC_PATHS = {"/version", "/version/", "/healthz", "/livez", "/readyz"}
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
               "trailers", "transfer-encoding", "upgrade", "content-length"}
@@ -2276,6 +2280,8 @@ def main(argv=None) -> None:
     parser.add_argument("--pods", type=int, default=0, help="extra workload pods in namespace 'bench'")
     parser.add_argument("--kubeconfig", help="where to write the kubeconfig (default: a temp file)")
     parser.add_argument("--tls", action="store_true", help="serve https (kubectl sends tokens only over TLS)")
+    parser.add_argument("--pod-proxy", action="append", default=[], metavar="NS/POD:PORT=URL",
+                        help="forward pods/POD:PORT/proxy/ to URL (the pod is made if missing); repeatable")
     args = parser.parse_args(argv)
 
     api = FakeKubeAPI(host=args.host, port=args.port, token=args.token or None, volcano=not args.no_volcano,
@@ -2285,6 +2291,17 @@ def main(argv=None) -> None:
         seed_kind_cluster(api, name=args.name, volcano=not args.no_volcano)
         if args.pods:
             seed_workload_pods(api, args.pods)
+    for spec in args.pod_proxy:
+        target, url = spec.split("=", 1)
+        namespace, pod_port = target.split("/", 1)
+        pod, port = pod_port.rsplit(":", 1)
+        if api.get("v1", "Pod", pod, namespace) is None:
+            if api.get("v1", "Namespace", namespace) is None:
+                api.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+            api.put({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": pod, "namespace": namespace},
+                     "spec": {"containers": [{"name": "agent", "image": "portal-agent:dev"}]},
+                     "status": {"phase": "Running", "podIP": "10.244.1.2"}})
+        api.register_pod_proxy(namespace, pod, port, url)
     api.start()
     path = args.kubeconfig or os.path.join(tempfile.mkdtemp(prefix="fake-k8s-"), "kubeconfig")
     api.write_kubeconfig(path, contexts=[f"kind-{args.name}"])
