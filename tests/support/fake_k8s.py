@@ -50,7 +50,13 @@ Design, and why:
   with the same defaults a create over HTTP gets, so 5,000 pods take a fraction of a second.
 * Auth: with a token, every request but ``/version`` and the health checks needs ``Authorization:
   Bearer <token>`` (401 otherwise). ``forbid(verb, resource)`` turns matching requests into 403 with
-  kube-apiserver's RBAC message.
+  kube-apiserver's RBAC message. client-go (so kubectl) sends a kubeconfig's token only over TLS, so
+  ``tls=True`` serves https with a self-signed certificate (made with ``cryptography``, a project
+  dependency) whose CA the generated kubeconfig carries; the Python client works either way.
+* DELETE answers with the deleted object where the OpenAPI spec (and so the typed client) expects one
+  (pods, services, serviceaccounts, PVCs, custom resources) and with a Success Status elsewhere.
+* ``requests_log`` records (method, percent-decoded path, query dict, Content-Type) of every request,
+  so tests can assert what the portal sent.
 * Pod proxy: like kube-apiserver, the ``Authorization`` header the server authenticated is removed
   before forwarding (the real authentication filter deletes it), so an agent token must travel in
   another header (for example ``X-Agent-Authorization``); every other end-to-end header, the method,
@@ -68,7 +74,10 @@ What it does not do:
   and ``$patch: delete``/``replace`` work; other ``$`` directives are dropped.
 * A continue token pages through the current state, not a snapshot at the first page's resourceVersion.
 * No websockets (exec/attach/port-forward), no protobuf, no aggregated (v2) discovery: clients fall back
-  to the legacy discovery documents, as they do with older servers.
+  to the legacy discovery documents, as they do with older servers. No OpenAPI documents (``/openapi``),
+  so ``kubectl apply``/``create`` with client-side validation need ``--validate=false``.
+* Lists honour resourceVersion only by answering with the current one; a watch from a resourceVersion
+  newer than the current one just waits.
 """
 from __future__ import annotations
 
