@@ -21,11 +21,13 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.rest import ApiException
 
+from portal.errors import UserFacingError
+
 PAGE_SIZE = 500
 VOLCANO_GROUPS = ("batch.volcano.sh", "scheduling.volcano.sh", "bus.volcano.sh")
 
 
-class KubeError(Exception):
+class KubeError(UserFacingError):
     """A Kubernetes call failed; str() is a sentence to show the user."""
 
     def __init__(self, message, status=None):

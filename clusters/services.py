@@ -11,7 +11,7 @@ from portal.audit import ERROR, authorize, record
 from portal.roles import ADMINISTER
 
 from . import kube
-from .models import Cluster
+from .models import Cluster, Operation
 
 
 class ClusterError(Exception):
@@ -87,3 +87,15 @@ def delete_cluster(actor, cluster):
     name = cluster.name
     cluster.delete()
     record(actor, "cluster.delete", name, cluster=name)
+
+
+def start_operation(actor, cluster, permission, action, target, task, *task_args):
+    """Authorize, record an Operation and its AuditEvent, and queue `task(operation_id, *task_args)`."""
+    authorize(actor, permission, action, target, cluster=cluster.name)
+    operation = Operation.objects.create(
+        cluster=cluster, cluster_name=cluster.name, actor=actor.user, actor_name=actor.name,
+        client_ip=actor.ip, action=action, target=target,
+    )
+    record(actor, action, target, cluster=cluster.name, message=_("queued"), detail={"operation": operation.pk})
+    transaction.on_commit(lambda: task.delay(operation.pk, *task_args))
+    return operation

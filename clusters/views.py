@@ -1,8 +1,11 @@
+import re
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -12,6 +15,7 @@ from portal.roles import VIEW
 from . import kube, services
 from .forms import AddClusterForm, ImportContextForm
 from .models import Cluster
+from .selection import choose_cluster
 
 
 def local_contexts():
@@ -102,3 +106,20 @@ def cluster_summary(request, pk):
     except kube.KubeError as exc:
         summary, error = None, str(exc)
     return render(request, "clusters/_summary.html", {"cluster": cluster, "summary": summary, "error": error})
+
+
+@require_POST
+@permission_required(VIEW, raise_exception=True)
+def cluster_select(request):
+    pk = request.POST.get("cluster", "")
+    if not pk.isdigit():
+        raise Http404
+    cluster = get_object_or_404(Cluster, pk=pk)
+    choose_cluster(request, cluster)
+    next_url = request.POST.get("next", "").split("?")[0]
+    # A list page follows the switch; a page of one object of the old cluster would not exist.
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}) or re.match(
+        r"^/clusters/\d+/", next_url
+    ):
+        next_url = "dashboard"
+    return redirect(next_url)

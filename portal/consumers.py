@@ -59,6 +59,7 @@ class PermissionConsumer(AsyncWebsocketConsumer):
 # kind in the URL -> the model whose rows may be watched.
 LIVE_TOPICS = {
     "cluster": "clusters.Cluster",
+    "operation": "clusters.Operation",
 }
 
 

@@ -1,6 +1,9 @@
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from clusters.models import Cluster
+from clusters.selection import current_cluster
+
 # (label, url name). A section whose page is not built yet shows greyed out, not as a dead link.
 NAVIGATION = [
     (_("Dashboard"), "dashboard"),
@@ -30,4 +33,4 @@ def navigation(request):
         items.append({"label": label, "url": url, "active": url is not None and request.path == url})
     if request.user.is_staff:
         items.append({"label": _("Admin"), "url": reverse("admin:index"), "active": False})
-    return {"navigation": items}
+    return {"navigation": items, "all_clusters": Cluster.objects.all(), "current_cluster": current_cluster(request)}
