@@ -8,7 +8,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from portal.audit import ERROR, authorize, record
-from portal.roles import ADMINISTER
+from portal.roles import ADMINISTER, OPERATE
 
 from . import kube
 from .models import Cluster, Operation
@@ -99,3 +99,88 @@ def start_operation(actor, cluster, permission, action, target, task, *task_args
     record(actor, action, target, cluster=cluster.name, message=_("queued"), detail={"operation": operation.pk})
     transaction.on_commit(lambda: task.delay(operation.pk, *task_args))
     return operation
+
+
+# ---------------------------------------------------------------- workloads and nodes
+
+# Never touched by bulk actions: the cluster's own machinery.
+PROTECTED_NAMESPACES = {"kube-system", "kube-public", "kube-node-lease"}
+PROTECTED_OBJECTS = {("service", "default", "kubernetes")}
+DELETABLE_KINDS = ("pod", "deployment", "service")
+
+
+def delete_objects(actor, cluster, kind, objects):
+    """Delete pods, deployments or services: objects is a list of (namespace, name)."""
+    if kind not in DELETABLE_KINDS or not objects:
+        raise ClusterError(_("Nothing to delete."))
+    target = f"{kind}/{objects[0][1]}" if len(objects) == 1 else f"{len(objects)} {kind}s"
+    from .tasks import delete_objects_task
+
+    return start_operation(actor, cluster, OPERATE, f"{kind}.delete", target, delete_objects_task, kind,
+                           [list(o) for o in objects])
+
+
+def scale_deployment(actor, cluster, namespace, name, replicas):
+    from .tasks import scale_deployment_task
+
+    if not isinstance(replicas, int) or not 0 <= replicas <= 1000:
+        raise ClusterError(_("Replicas must be a whole number from 0 to 1000."))
+    return start_operation(actor, cluster, OPERATE, "deployment.scale", f"{namespace}/{name} → {replicas}",
+                           scale_deployment_task, namespace, name, replicas)
+
+
+def restart_deployment(actor, cluster, namespace, name):
+    from .tasks import restart_deployment_task
+
+    return start_operation(actor, cluster, OPERATE, "deployment.restart", f"{namespace}/{name}",
+                           restart_deployment_task, namespace, name)
+
+
+def cordon_node(actor, cluster, node, unschedulable=True):
+    from .tasks import cordon_node_task
+
+    action = "node.cordon" if unschedulable else "node.uncordon"
+    return start_operation(actor, cluster, OPERATE, action, node, cordon_node_task, node, unschedulable)
+
+
+def drain_node(actor, cluster, node):
+    from .tasks import drain_node_task
+
+    return start_operation(actor, cluster, OPERATE, "node.drain", node, drain_node_task, node)
+
+
+def apply_manifests(actor, cluster, documents):
+    """Queue validated documents (see clusters.manifests) for server-side apply, in order."""
+    from .tasks import apply_manifests_task
+
+    names = [f"{d['kind']}/{d['metadata']['name']}" for d in documents]
+    return start_operation(actor, cluster, OPERATE, "manifest.apply", ", ".join(names)[:255],
+                           apply_manifests_task, documents)
+
+
+def stop_all_targets(cluster, namespace, kind):
+    """What "stop all" would delete: never the cluster's own namespaces or the kubernetes service."""
+    if namespace in PROTECTED_NAMESPACES or not namespace:
+        return []
+    listing = {"pod": kube.list_pods, "deployment": kube.list_deployments, "service": kube.list_services}[kind]
+    names = [obj["metadata"]["name"] for obj in listing(cluster, namespace)]
+    return [(namespace, name) for name in names if (kind, namespace, name) not in PROTECTED_OBJECTS]
+
+
+def stop_all(actor, cluster, namespace, kind, expected_count):
+    """Delete every object of a kind in a namespace, if the count is still the one the user confirmed."""
+    if namespace in PROTECTED_NAMESPACES or not namespace:
+        authorize(actor, OPERATE, f"{kind}.stop_all", namespace or "?", cluster=cluster.name)
+        raise ClusterError(_("%(namespace)s is one of the cluster's own namespaces: stop all never touches it.")
+                           % {"namespace": namespace or "?"})
+    authorize(actor, OPERATE, f"{kind}.stop_all", namespace, cluster=cluster.name)
+    targets = stop_all_targets(cluster, namespace, kind)
+    if len(targets) != expected_count:
+        raise ClusterError(_("The namespace now holds %(now)d instead of %(confirmed)d: look again and confirm.")
+                           % {"now": len(targets), "confirmed": expected_count})
+    if not targets:
+        raise ClusterError(_("Nothing to stop in %(namespace)s.") % {"namespace": namespace})
+    from .tasks import delete_objects_task
+
+    return start_operation(actor, cluster, OPERATE, f"{kind}.stop_all", f"{namespace}: {len(targets)} {kind}s",
+                           delete_objects_task, kind, [list(t) for t in targets])

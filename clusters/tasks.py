@@ -15,6 +15,10 @@ from .models import Cluster, Operation
 log = logging.getLogger(__name__)
 
 
+class OperationFailed(UserFacingError):
+    """Ends an operation as failed with this message (after recording per-object results)."""
+
+
 @shared_task
 def check_cluster_connection(cluster_id, actor_ids):
     cluster = Cluster.objects.filter(pk=cluster_id).first()
@@ -77,3 +81,100 @@ def operation_running(operation_id):
            outcome=OK if operation.state == Operation.State.SUCCEEDED else ERROR, message=operation.message,
            detail={"operation": operation.pk, "results": operation.results})
     publish_operation(operation)
+
+
+# ---------------------------------------------------------------- workloads and nodes
+
+DELETE_CALLS = {"pod": kube.delete_pod, "deployment": kube.delete_deployment, "service": kube.delete_service}
+
+
+def _each(operation, objects, call, describe):
+    """Call `call(namespace, name)` for every object, recording a result line for each."""
+    failed = 0
+    for index, (namespace, name) in enumerate(objects, 1):
+        try:
+            call(namespace, name)
+            operation.results.append({"object": describe(namespace, name), "ok": True, "message": _("done")})
+        except kube.KubeError as exc:
+            failed += 1
+            operation.results.append({"object": describe(namespace, name), "ok": False, "message": str(exc)})
+        operation.progress = int(100 * index / len(objects))
+        operation.save(update_fields=["results", "progress"])
+        publish_operation(operation)
+    return failed
+
+
+@shared_task
+def delete_objects_task(operation_id, kind, objects):
+    with operation_running(operation_id) as op:
+        failed = _each(op, objects, lambda ns, name: DELETE_CALLS[kind](op.cluster, ns, name),
+                       lambda ns, name: f"{kind}/{ns}/{name}")
+        if failed:
+            raise OperationFailed(_("%(failed)d of %(total)d could not be deleted.")
+                                  % {"failed": failed, "total": len(objects)})
+        op.message = _("%(total)d deleted.") % {"total": len(objects)}
+
+
+@shared_task
+def scale_deployment_task(operation_id, namespace, name, replicas):
+    with operation_running(operation_id) as op:
+        kube.scale_deployment(op.cluster, namespace, name, replicas)
+        op.message = _("Scaled to %(replicas)d replicas.") % {"replicas": replicas}
+
+
+@shared_task
+def restart_deployment_task(operation_id, namespace, name):
+    with operation_running(operation_id) as op:
+        kube.restart_deployment(op.cluster, namespace, name)
+        op.message = _("Restart started: the pods are being replaced.")
+
+
+@shared_task
+def cordon_node_task(operation_id, node, unschedulable):
+    with operation_running(operation_id) as op:
+        kube.set_node_unschedulable(op.cluster, node, unschedulable)
+        op.message = _("No new pods will be scheduled here.") if unschedulable else _("Pods can be scheduled here again.")
+
+
+def _drainable(pod):
+    """Pods `kubectl drain` evicts: not DaemonSet pods, not static (mirror) pods, not finished ones."""
+    meta = pod.get("metadata") or {}
+    if "kubernetes.io/config.mirror" in (meta.get("annotations") or {}):
+        return False
+    if any(owner.get("kind") == "DaemonSet" for owner in meta.get("ownerReferences") or []):
+        return False
+    return (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+
+
+@shared_task
+def drain_node_task(operation_id, node):
+    with operation_running(operation_id) as op:
+        kube.set_node_unschedulable(op.cluster, node, True)
+        pods = [p for p in kube.list_pods(op.cluster, field_selector=f"spec.nodeName={node}") if _drainable(p)]
+        objects = [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in pods]
+        failed = _each(op, objects, lambda ns, name: kube.evict_pod(op.cluster, ns, name),
+                       lambda ns, name: f"pod/{ns}/{name}")
+        if failed:
+            raise OperationFailed(_("Cordoned; %(failed)d of %(total)d pods could not be evicted (see below).")
+                                  % {"failed": failed, "total": len(objects)})
+        op.message = _("Cordoned and %(total)d pods evicted.") % {"total": len(objects)}
+
+
+@shared_task
+def apply_manifests_task(operation_id, documents):
+    with operation_running(operation_id) as op:
+        for index, document in enumerate(documents):
+            label = f"{document['kind']}/{document['metadata']['name']}"
+            try:
+                kube.apply_object(op.cluster, document)
+            except kube.KubeError as exc:
+                op.results.append({"object": label, "ok": False, "message": str(exc)})
+                op.results += [{"object": f"{d['kind']}/{d['metadata']['name']}", "ok": False,
+                                "message": _("not sent")} for d in documents[index + 1:]]
+                raise OperationFailed(_("%(applied)d of %(total)d documents applied; stopped at %(label)s.")
+                                      % {"applied": index, "total": len(documents), "label": label})
+            op.results.append({"object": label, "ok": True, "message": _("applied")})
+            op.progress = int(100 * (index + 1) / len(documents))
+            op.save(update_fields=["results", "progress"])
+            publish_operation(op)
+        op.message = _("%(total)d documents applied.") % {"total": len(documents)}

@@ -58,7 +58,12 @@ class PermissionConsumer(AsyncWebsocketConsumer):
 
 # kind in the URL -> the model whose rows may be watched.
 LIVE_TOPICS = {
+    "run": "nodes.Run",
+    "node": "nodes.Node",
     "cluster": "clusters.Cluster",
+    "jobsubmission": "jobs.JobSubmission",
+    "vcjobs": "clusters.Cluster",
+    "queues": "clusters.Cluster",
     "operation": "clusters.Operation",
 }
 

@@ -12,6 +12,7 @@ NAVIGATION = [
     (_("Pods"), "clusters:pods"),
     (_("Deployments"), "clusters:deployments"),
     (_("Services"), "clusters:services"),
+    (_("Events"), "clusters:events"),
     (_("Images"), "clusters:images"),
     (_("Jobs"), "jobs:list"),
     (_("Queues"), "jobs:queues"),

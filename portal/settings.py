@@ -125,7 +125,8 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The live-server tests share the test database with daphne and Celery subprocesses, so it
     # must be a file, not SQLite's in-memory default.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}
+    # must be a file, not SQLite's in-memory default; one per test run, so runs never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-portal-{os.getpid()}.sqlite3")}
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -201,6 +202,8 @@ KUBE_TIMEOUT = (
     float(os.environ.get("PORTAL_KUBE_CONNECT_TIMEOUT", "3")),
     float(os.environ.get("PORTAL_KUBE_READ_TIMEOUT", "5")),
 )
+# A followed pod log that stays silent this long is closed (the page says so and can reconnect).
+KUBE_LOG_FOLLOW_IDLE_SECONDS = float(os.environ.get("PORTAL_LOG_FOLLOW_IDLE_SECONDS", "3600"))
 # Where the "import a context" page looks for kubeconfig files the server can read.
 KUBECONFIG_PATHS = [
     path
@@ -236,5 +239,36 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("PORTAL_LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {"django.channels.server": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# ---------------------------------------------------------------- nodes, agents and runs
+# Agent calls: (connect, read) seconds; the node overview's usage reads get a shorter budget each,
+# made concurrently, so one dead agent never holds up the page.
+AGENT_TIMEOUT = (
+    float(os.environ.get("PORTAL_AGENT_CONNECT_TIMEOUT", "3")),
+    float(os.environ.get("PORTAL_AGENT_READ_TIMEOUT", "5")),
+)
+AGENT_USAGE_TIMEOUT = float(os.environ.get("PORTAL_AGENT_USAGE_TIMEOUT", "1.2"))
+# The agent version this portal was built with; agents that report another one are flagged.
+AGENT_EXPECTED_VERSION = os.environ.get("PORTAL_AGENT_VERSION", "0.1.0")
+NODE_SAMPLE_SECONDS = float(os.environ.get("PORTAL_NODE_SAMPLE_SECONDS", "15"))
+NODE_SAMPLE_RETENTION_DAYS = float(os.environ.get("PORTAL_NODE_SAMPLE_RETENTION_DAYS", "7"))
+# How often an active run's state and log are copied from its agent; how long its agent may stay
+# unreachable before the run is marked lost.
+RUN_SYNC_SECONDS = float(os.environ.get("PORTAL_RUN_SYNC_SECONDS", "2"))
+RUN_LOST_AFTER_SECONDS = float(os.environ.get("PORTAL_RUN_LOST_AFTER_SECONDS", "120"))
+# Complete run logs are copied into the default storage under MEDIA_ROOT/<RUN_LOG_DIR>/<run id>.log.
+RUN_LOG_DIR = os.environ.get("PORTAL_RUN_LOG_DIR", "run-logs")
+FILE_PREVIEW_MAX_BYTES = int(os.environ.get("PORTAL_FILE_PREVIEW_MAX_BYTES", str(512 * 1024)))
+# Uploads to agents are raw request bodies streamed on to the agent: Django never parses them, and
+# the ASGI handler spools a body to a temporary file beyond FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MiB).
+CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
+CELERY_BEAT_SCHEDULE.update({
+    "nodes-sample-usage": {"task": "nodes.tasks.sample_nodes", "schedule": NODE_SAMPLE_SECONDS},
+    "nodes-sync-active-runs": {"task": "nodes.tasks.sync_active_runs", "schedule": 30.0},
+})
+# Volcano job phases and queue states are read from every cluster this often and pushed to open pages.
+JOB_SYNC_SECONDS = float(os.environ.get("PORTAL_JOB_SYNC_SECONDS", "10"))
+CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
+CELERY_BEAT_SCHEDULE["jobs-sync-phases"] = {"task": "jobs.tasks.sync_job_phases", "schedule": JOB_SYNC_SECONDS}

@@ -118,10 +118,13 @@ def cluster(make_cluster, kube_api):
 
 @pytest.fixture(scope="session", autouse=True)
 def celery_test_queue():
-    """A queue of this session's own, so no stale task from an earlier run reaches our worker."""
+    """A Celery queue and a channel-layer prefix of this session's own, so neither a stale task
+    from an earlier run nor a test run beside this one can reach our worker or our sockets."""
     from portal.celery import app
 
-    app.conf.task_default_queue = f"portal-test-{uuid.uuid4().hex[:8]}"
+    run = uuid.uuid4().hex[:8]
+    app.conf.task_default_queue = f"portal-test-{run}"
+    settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"asgi-test-{run}"
     yield app.conf.task_default_queue
 
 
@@ -160,6 +163,7 @@ def live_portal(django_db_setup, django_db_blocker, celery_test_queue):
         DJANGO_SECRET_KEY=settings.SECRET_KEY,
         PORTAL_ENCRYPTION_KEYS=",".join(settings.ENCRYPTION_KEYS),
         PORTAL_CELERY_QUEUE=celery_test_queue,
+        PORTAL_CHANNEL_PREFIX=settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
         REDIS_URL=settings.REDIS_URL,
         PORTAL_VAR_DIR=str(settings.VAR_DIR),
     )

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Deploy the node agents: build the agent image (if missing), load it into the kind cluster, create
+# the token Secret once (random, or $AGENT_TOKEN), apply deploy/lab/agent and wait until the DaemonSet
+# is ready on every worker. Running it again changes nothing.
+#   deploy/agent/deploy.sh [--context CONTEXT] [--kind-cluster NAME] [--rebuild] [--timeout 300s]
+# Without --kind-cluster the image ($AGENT_IMAGE, default from deploy/versions.env) must be pullable
+# by the cluster's nodes (push it to a registry first).
+set -euo pipefail
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+context=""; kind_cluster=""; rebuild=0; timeout=300s
+image=${AGENT_IMAGE_OVERRIDE:-$AGENT_IMAGE}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --context) context=$2; shift 2 ;;
+    --kind-cluster) kind_cluster=$2; shift 2 ;;
+    --rebuild) rebuild=1; shift ;;
+    --timeout) timeout=$2; shift 2 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    *) DIE_CODE=2 die "unknown option $1 (see --help)" ;;
+  esac
+done
+if [ -n "$kind_cluster" ]; then
+  require_tools docker kind kubectl
+  require_docker_engine
+else
+  require_tools kubectl
+fi
+kube=(kubectl); [ -z "$context" ] || kube+=(--context "$context")
+ns=volcano-portal-agents
+secret=volcano-portal-agent-token
+
+if [ -n "$kind_cluster" ]; then
+  if [ "$rebuild" = 1 ] || ! docker image inspect "$image" >/dev/null 2>&1; then
+    docker build -f "$DEPLOY_DIR/agent/Dockerfile" -t "$image" "$REPO_DIR"
+    changed "built image $image"
+  else
+    unchanged "image $image exists (--rebuild to build it again)"
+  fi
+  load_output=$(kind load docker-image "$image" --name "$kind_cluster" 2>&1)
+  echo "$load_output"
+  if echo "$load_output" | grep -q "already present on all nodes"; then
+    unchanged "image $image is on every node of $kind_cluster"
+  else
+    changed "loaded image $image into kind cluster $kind_cluster"
+  fi
+fi
+
+ns_applied=$("${kube[@]}" apply -f "$DEPLOY_DIR/agent/namespace.yaml")
+case "$ns_applied" in *unchanged) ;; *) changed "$ns_applied" ;; esac
+if "${kube[@]}" get secret "$secret" --namespace "$ns" >/dev/null 2>&1; then
+  unchanged "Secret $secret exists (the agents' token)"
+else
+  token=${AGENT_TOKEN:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+  # From stdin, so the token never shows in a process list.
+  printf '%s' "$token" | "${kube[@]}" create secret generic "$secret" --namespace "$ns" --from-file=token=/dev/stdin
+  changed "created Secret $ns/$secret (read the token with: kubectl -n $ns get secret $secret -o jsonpath='{.data.token}' | base64 -d)"
+fi
+
+manifests=$("${kube[@]}" kustomize "$DEPLOY_DIR/lab/agent" | sed "s#image: $AGENT_IMAGE\$#image: $image#")
+applied=$(echo "$manifests" | "${kube[@]}" apply -f -)
+echo "$applied"
+if echo "$applied" | grep -qv ' unchanged$'; then changed "applied the agent DaemonSet"; else unchanged "agent manifests are up to date"; fi
+
+"${kube[@]}" rollout status daemonset/volcano-portal-agent --namespace "$ns" --timeout "$timeout"
+workers=$("${kube[@]}" get nodes --selector '!node-role.kubernetes.io/control-plane' --output name | wc -l)
+ready=$("${kube[@]}" get daemonset volcano-portal-agent --namespace "$ns" --output 'jsonpath={.status.numberReady}')
+if [ "${ready:-0}" -lt "$workers" ]; then
+  die "only ${ready:-0} of $workers worker nodes run a ready agent (tainted nodes? see: kubectl -n $ns get pods -o wide)"
+fi
+echo "Agents ready on $ready of $workers worker nodes."
