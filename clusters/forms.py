@@ -42,7 +42,7 @@ class PodLogForm(forms.Form):
 
 
 class ApplyForm(forms.Form):
-    text = forms.CharField(label=_("YAML"), required=False, widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "false"}))
+    text = forms.CharField(label=_("YAML"), required=False, strip=False, widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "false"}))
     file = forms.FileField(label=_("or a file"), required=False)
 
     MAX_BYTES = 2 * 1024 * 1024

@@ -2,6 +2,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.apps import apps
 from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import get_supported_language_variant
 
 from . import live
@@ -68,6 +70,14 @@ LIVE_TOPICS = {
 }
 
 
+# kind -> (template, context name): the object's current fragment, sent as soon as a socket opens,
+# so an update that happened between the page's render and the socket's opening is not missed.
+LIVE_SNAPSHOTS = {
+    "cluster": ("clusters/_status_badge.html", "cluster"),
+    "operation": ("clusters/_operation.html", "operation"),
+}
+
+
 class LiveGroupConsumer(PermissionConsumer):
     """Joins the group of one object (`/ws/live/<kind>/<pk>/`) and relays its fragments."""
 
@@ -86,6 +96,17 @@ class LiveGroupConsumer(PermissionConsumer):
 
     async def before_accept(self):
         await self.channel_layer.group_add(self.group, self.channel_name)
+
+    async def opened(self):
+        kwargs = self.scope["url_route"]["kwargs"]
+        if kwargs["kind"] in LIVE_SNAPSHOTS:
+            await self.send(text_data=await database_sync_to_async(self.snapshot)(kwargs["kind"], kwargs["pk"]))
+
+    def snapshot(self, kind, pk):
+        template, name = LIVE_SNAPSHOTS[kind]
+        obj = apps.get_model(LIVE_TOPICS[kind]).objects.get(pk=pk)
+        with translation.override(self.language):
+            return render_to_string(template, {name: obj, "oob": True})
 
     async def disconnect(self, code):
         if self.group:

@@ -123,7 +123,9 @@ def celery_test_queue():
     from portal.celery import app
 
     run = uuid.uuid4().hex[:8]
-    app.conf.task_default_queue = f"portal-test-{run}"
+    settings.CELERY_TASK_DEFAULT_QUEUE = f"portal-test-{run}"
+    app.loader.import_default_modules()  # load the configuration now, so ours is not overwritten later
+    app.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
     settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"asgi-test-{run}"
     yield app.conf.task_default_queue
 

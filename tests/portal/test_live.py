@@ -36,7 +36,11 @@ def test_status_badge_updates_live_when_the_task_finishes(live_portal, celery_wo
         response = http.post(f"{live_portal}/clusters/{cluster.pk}/check/", timeout=10,
                              headers={"X-CSRFToken": http.cookies["csrftoken"], "HX-Request": "true"})
         assert response.status_code == 200 and 'data-status="checking"' in response.text
+        opening = socket.recv()  # the state when the socket opened
+        assert 'data-status="unknown"' in opening
         fragment = socket.recv()  # pushed by the worker through the channel layer
+        while 'data-status="checking"' in fragment:  # the worker may not have finished yet
+            fragment = socket.recv()
     finally:
         socket.close()
     assert f'id="cluster-{cluster.pk}-status"' in fragment
@@ -55,6 +59,7 @@ def test_live_fragments_follow_the_pages_language(live_portal, make_user, make_c
         live_portal.replace("http", "ws", 1) + f"/ws/live/cluster/{cluster.pk}/",
         cookie=f"sessionid={cookie}; django_language=zh-hans", origin=live_portal, timeout=15)
     try:
+        assert "未检查" in socket.recv()  # the snapshot on opening, in the page's language
         cluster.status = Cluster.Status.OK
         live.notify_template(live.group_name("cluster", cluster.pk), "clusters/_status_badge.html",
                              {"cluster": cluster, "oob": True})
