@@ -3,14 +3,18 @@
 # Redis: REDIS_URL, or a bundled one started here. Database: DATABASE_URL, or SQLite.
 EXTRAS="test" source "$(dirname "$0")/_venv.sh"
 
-if ! command -v chromium >/dev/null; then
+# Debian packages the tests drive: the browser, and shellcheck for deploy/'s scripts.
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v shellcheck >/dev/null || missing+=(shellcheck)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "Installing Debian's chromium for the browser tests…"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    echo "Installing Debian's ${missing[*]} for the tests…"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   elif [ "${CI:-}" = true ]; then
-    echo "chromium is missing and cannot be installed here (not root or no apt-get)." >&2; exit 1
+    echo "${missing[*]} missing and cannot be installed here (not root or no apt-get)." >&2; exit 1
   else
-    echo "chromium is missing: the browser tests will be skipped (install Debian's chromium)." >&2
+    echo "${missing[*]} missing: the tests that need them will be skipped." >&2
   fi
 fi
 
