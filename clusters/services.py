@@ -184,3 +184,55 @@ def stop_all(actor, cluster, namespace, kind, expected_count):
 
     return start_operation(actor, cluster, OPERATE, f"{kind}.stop_all", f"{namespace}: {len(targets)} {kind}s",
                            delete_objects_task, kind, [list(t) for t in targets])
+
+
+# ---------------------------------------------------------------- images and the lab (clusters/image_views.py)
+
+def load_image(actor, cluster, image):
+    """Queue `kind load docker-image IMAGE` into the kind cluster behind a portal cluster."""
+    from .docker import IMAGE_REFERENCE
+    from .tasks import load_image_task
+
+    authorize(actor, ADMINISTER, "image.load", image, cluster=cluster.name)
+    if not IMAGE_REFERENCE.match(image or ""):
+        raise ClusterError(_("%(image)s is not an image reference (repository:tag).") % {"image": image[:80]})
+    if not cluster.kind_cluster:
+        raise ClusterError(_("%(name)s is not a kind cluster: push the image to a registry its nodes can pull "
+                             "from instead.") % {"name": cluster.name})
+    return start_operation(actor, cluster, ADMINISTER, "image.load", image, load_image_task, image)
+
+
+def create_lab_cluster(actor, name, config="small"):
+    """Queue deploy/up.sh: a kind cluster with Volcano and agents, then add it to the portal."""
+    from . import lab
+    from .tasks import create_lab_cluster_task
+
+    target = f"{name} ({config})"
+    authorize(actor, ADMINISTER, "lab.create", target, cluster=name)
+    if not lab.NAME.match(name or "") or config not in lab.CONFIGS:
+        raise ClusterError(_("A kind cluster name is lowercase letters, digits and dashes (at most 32), and the "
+                             "configuration is small or lab."))
+    problem = lab.docker_problem()
+    if problem:
+        raise ClusterError(problem)
+    operation = Operation.objects.create(
+        cluster=Cluster.objects.filter(kind_cluster=name).first(), cluster_name=name, actor=actor.user,
+        actor_name=actor.name, client_ip=actor.ip, action="lab.create", target=target,
+    )
+    record(actor, "lab.create", target, cluster=name, message=_("queued"), detail={"operation": operation.pk})
+    transaction.on_commit(lambda: create_lab_cluster_task.delay(operation.pk, name, config))
+    return operation
+
+
+def install_volcano(actor, cluster):
+    """Queue deploy/volcano/install.sh against a portal cluster (nothing changes if Volcano is there)."""
+    from .tasks import install_volcano_task
+
+    return start_operation(actor, cluster, ADMINISTER, "lab.install_volcano", cluster.name, install_volcano_task)
+
+
+def deploy_agents(actor, cluster):
+    """Queue deploy/agent/deploy.sh against a portal cluster (builds and loads the image on kind clusters)."""
+    from .tasks import deploy_agents_task
+
+    return start_operation(actor, cluster, ADMINISTER, "lab.deploy_agents", cluster.name, deploy_agents_task)

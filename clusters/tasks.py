@@ -178,3 +178,115 @@ def apply_manifests_task(operation_id, documents):
             op.save(update_fields=["results", "progress"])
             publish_operation(op)
         op.message = _("%(total)d documents applied.") % {"total": len(documents)}
+
+
+# ---------------------------------------------------------------- images and the lab (clusters/image_views.py)
+
+class OperationLog:
+    """Feeds a command's output lines into an Operation: one result row per line (the last 300), the
+    current step as its message and progress, pushed live at most twice a second."""
+
+    KEEP = 300
+
+    def __init__(self, operation, source):
+        self.operation, self.source, self.pushed = operation, source, 0.0
+
+    def __call__(self, line):
+        from . import lab
+        from time import monotonic
+
+        if not line.strip():
+            return
+        progress = lab.progress_of(line)
+        if progress is not None:
+            self.operation.progress = max(self.operation.progress or 0, progress)
+            self.operation.message = line.split("] ", 1)[1]
+        self.operation.results.append({"object": self.source, "ok": not line.startswith("error"), "message": line})
+        del self.operation.results[:-self.KEEP]
+        if monotonic() - self.pushed > 0.5:
+            self.flush()
+
+    def flush(self):
+        from time import monotonic
+
+        self.operation.save(update_fields=["results", "progress", "message"])
+        publish_operation(self.operation)
+        self.pushed = monotonic()
+
+
+def _cluster_of(operation):
+    if operation.cluster is None:
+        raise OperationFailed(_("The cluster %(name)s was removed from the portal.") % {"name": operation.cluster_name})
+    return operation.cluster
+
+
+@shared_task
+def load_image_task(operation_id, image):
+    from . import kind
+
+    with operation_running(operation_id) as op:
+        cluster = _cluster_of(op)
+        log = OperationLog(op, "kind load")
+        op.progress = 5
+        log.flush()
+        kind.load_image(image, cluster.kind_cluster, log)
+        op.progress = 100
+        op.message = _("Image %(image)s is on every node of kind cluster %(cluster)s.") % {
+            "image": image, "cluster": cluster.kind_cluster}
+        log.flush()
+
+
+@shared_task
+def create_lab_cluster_task(operation_id, name, config):
+    from . import kind, lab, services
+
+    with operation_running(operation_id) as op:
+        log = OperationLog(op, "deploy/up.sh")
+        op.progress = 1
+        log.flush()
+        lab.create_cluster(name, config, log)
+        op.progress = 100
+        cluster = Cluster.objects.filter(kind_cluster=name).first()
+        if cluster is None:
+            actor = Actor.from_ids(op.actor_id, op.client_ip)
+            try:
+                cluster = services.add_cluster(actor, name=name, kubeconfig_text=kind.get_kubeconfig(name),
+                                               context=f"kind-{name}", kind_cluster=name)
+            except (services.ClusterError, kind.KindError) as exc:
+                raise OperationFailed(_("The lab cluster %(name)s is up, but could not be added to the portal: "
+                                        "%(error)s") % {"name": name, "error": exc})
+            op.cluster = cluster
+            op.save(update_fields=["cluster"])
+        op.message = _("The lab cluster %(name)s is up with Volcano and the agents; it is the portal's cluster "
+                       "%(cluster)s.") % {"name": name, "cluster": cluster.name}
+        log.flush()
+
+
+def _run_lab_step(operation_id, step, source, done_message):
+    from . import services
+
+    with operation_running(operation_id) as op:
+        cluster = _cluster_of(op)
+        log = OperationLog(op, source)
+        op.progress = 5
+        log.flush()
+        step(cluster, log)
+        op.progress = 100
+        op.message = done_message
+        log.flush()
+        services.queue_check(Actor.from_ids(op.actor_id, op.client_ip), cluster)
+
+
+@shared_task
+def install_volcano_task(operation_id):
+    from . import lab
+
+    _run_lab_step(operation_id, lab.install_volcano, "deploy/volcano/install.sh", _("Volcano is installed."))
+
+
+@shared_task
+def deploy_agents_task(operation_id):
+    from . import lab
+
+    _run_lab_step(operation_id, lab.deploy_agents, "deploy/agent/deploy.sh",
+                  _("The agents run on every worker node."))

@@ -28,3 +28,13 @@ urlpatterns = [
     path("apply/", views.apply_manifest, name="apply"),
     path("stop-all/", views.stop_all, name="stop_all"),
 ]
+
+from . import image_views  # noqa: E402 - the images and lab pages (their own module)
+
+urlpatterns += [
+    path("images/", image_views.images, name="images"),
+    path("images/load/", image_views.image_load, name="image_load"),
+    path("lab/", image_views.lab_page, name="lab"),
+    path("lab/create/", image_views.lab_create, name="lab_create"),
+    path("<int:pk>/lab/<slug:action>/", image_views.lab_cluster_action, name="lab_action"),
+]

@@ -114,7 +114,7 @@ def submit(request):
     return render(request, "jobs/submit.html", {
         "form": form, "yaml_form": YamlSubmitForm(initial=_initial_cluster(request)),
         "templates": JobTemplate.objects.all(), "template": template, "template_form": TemplateForm(),
-        "preview": _preview(form) if template else None,
+        "preview": _preview(JobForm(data=initial)) if template else None,
     })
 
 
@@ -185,7 +185,9 @@ def batch(request, batch):
     rows = list(JobSubmission.objects.filter(batch=batch).order_by("position"))
     if not rows:
         raise Http404
-    return render(request, "jobs/batch.html", {"rows": rows, "first": rows[0]})
+    # Until the worker has sent them, the page also polls: a push before its socket opened is not lost.
+    waiting = any(row.result == JobSubmission.Result.QUEUED for row in rows)
+    return render(request, "jobs/batch.html", {"rows": rows, "first": rows[0], "waiting": waiting})
 
 
 # ---------------------------------------------------------------- history

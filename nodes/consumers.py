@@ -4,6 +4,9 @@
     {"end": true, "state": "succeeded", "offset": N}               (the log is complete)
     {"error": "a sentence", "offset": N}                           (the client reconnects from N)
 
+After "end" or "error" the client closes the socket (and reconnects if the state was "queued" or
+"ending", i.e. the run has not started yet or the portal has not yet recorded its end).
+
 The log is followed from the agent (`/v1/runs/<id>/log/stream?offset=`) in a thread, or read from the
 portal's copy once the run has finished. Offsets count bytes and only ever fall on whole UTF-8
 characters, so a client that reconnects with its last offset gets no gap and no duplicate.
@@ -26,6 +29,7 @@ from .models import Run
 # many small chunks become one message.
 MIN_SEND_INTERVAL = 0.02
 MAX_MESSAGE_BYTES = 256 * 1024
+CLOSE_AFTER_END = 120
 
 
 class RunLogConsumer(PermissionConsumer):
@@ -139,6 +143,10 @@ class RunLogConsumer(PermissionConsumer):
                     await self.send(text_data=json.dumps({"end": True, "state": value, "offset": sent_offset}))
                 else:
                     await self.send(text_data=json.dumps({"error": value, "offset": sent_offset}))
+                # The client closes once it has read everything: closing here would start the close
+                # handshake while megabytes may still be queued for a slow reader, and its timeout
+                # would cut them off. A client that never closes is let go after a while.
+                await asyncio.sleep(CLOSE_AFTER_END)
                 await self.close()
                 return
             await asyncio.sleep(MIN_SEND_INTERVAL)

@@ -28,6 +28,15 @@ def write_at(run, offset, data):
         os.close(fd)
 
 
+def reset(run):
+    """Start the run's log copy empty (a stale file of the same name, say after a database reset, goes)."""
+    run.log_file = storage_name(run)
+    path = local_path(run)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb"):
+        pass
+
+
 def size(run):
     try:
         return os.path.getsize(local_path(run)) if run.log_file else 0

@@ -24,6 +24,11 @@ AGENT_FINISHED = {"succeeded": Run.State.SUCCEEDED, "failed": Run.State.FAILED,
                   "interrupted": Run.State.INTERRUPTED, "lost": Run.State.LOST}
 
 
+# What the tasks write: never interrupt_requested_at, which a request may set meanwhile.
+TASK_FIELDS = ["state", "message", "agent_run_id", "exit_code", "started_at", "ended_at", "log_size", "log_file",
+               "synced_at", "unreachable_since"]
+
+
 def publish_run(run):
     live.notify_template(live.group_name("run", run.pk), "nodes/_run_state.html", {"run": run, "oob": True})
 
@@ -45,7 +50,7 @@ def _finish(run, state, message=""):
     run.state = state
     run.message = message or run.message
     run.ended_at = run.ended_at or timezone.now()
-    run.save()
+    run.save(update_fields=TASK_FIELDS)
     actor = Actor.from_ids(run.user_id, run.client_ip)
     record(actor, "node.run.result", f"{run.node_name}: {run.command}"[:255], cluster=run.cluster_name,
            outcome=OK if state == Run.State.SUCCEEDED else ERROR, message=run.message,
@@ -65,6 +70,7 @@ def start_run(run_id):
     if run.node is None:
         _finish(run, Run.State.ERROR, _("The node is no longer known to the portal."))
         return
+    logstore.reset(run)
     try:
         started = agent.start_run(run.node, run.command, cwd=run.cwd, env=run.env)
     except agent.AgentError as exc:
@@ -74,7 +80,7 @@ def start_run(run_id):
     run.state = Run.State.RUNNING
     run.started_at = _parse_time(started.get("started_at")) or timezone.now()
     run.synced_at = timezone.now()
-    run.save()
+    run.save(update_fields=TASK_FIELDS)
     publish_run(run)
     sync_run.apply_async((run.pk,), countdown=settings.RUN_SYNC_SECONDS)
 
@@ -108,18 +114,18 @@ def sync_run(run_id):
         _copy_log(run)
     except agent.AgentError as exc:
         if exc.status == 404 and exc.code == "not_found":
-            run.save()
+            run.save(update_fields=TASK_FIELDS)
             _finish(run, Run.State.LOST, _("The agent no longer knows this run: %(error)s") % {"error": exc})
             return
         run.unreachable_since = run.unreachable_since or now
         run.message = str(exc)
         run.synced_at = now
         if now - run.unreachable_since >= timedelta(seconds=settings.RUN_LOST_AFTER_SECONDS):
-            run.save()
+            run.save(update_fields=TASK_FIELDS)
             _finish(run, Run.State.LOST, _("The agent disappeared; the log is kept up to %(size)s bytes. (%(error)s)")
                     % {"size": run.log_size, "error": exc})
             return
-        run.save()
+        run.save(update_fields=TASK_FIELDS)
         publish_run(run)
         sync_run.apply_async((run.pk,), countdown=settings.RUN_SYNC_SECONDS)
         return
@@ -138,7 +144,7 @@ def sync_run(run_id):
         return
     if was_unreachable:
         run.message = ""
-    run.save()
+    run.save(update_fields=TASK_FIELDS)
     if was_unreachable:
         publish_run(run)
     sync_run.apply_async((run.pk,), countdown=settings.RUN_SYNC_SECONDS)

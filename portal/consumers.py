@@ -75,6 +75,7 @@ LIVE_TOPICS = {
 LIVE_SNAPSHOTS = {
     "cluster": ("clusters/_status_badge.html", "cluster"),
     "operation": ("clusters/_operation.html", "operation"),
+    "jobsubmission": ("jobs/_submission_live.html", "row"),
 }
 
 

@@ -140,12 +140,13 @@
       var message = JSON.parse(event.data);
       if (message.text !== undefined) { append(message.text); offset = message.offset; card.dataset.offset = offset; }
       if (message.end) {
-        if (message.state === "queued" || message.state === "ending") { retry = 700; return; }
+        if (message.state === "queued" || message.state === "ending") { retry = 700; socket.close(); return; }
         ended = true;
         card.dataset.ended = message.state;
         setStatus(card.dataset.textEnded);
+        socket.close();
       }
-      if (message.error) { setStatus(message.error + " — " + card.dataset.textReconnecting); }
+      if (message.error) { setStatus(message.error + " — " + card.dataset.textReconnecting); socket.close(); }
     };
     socket.onclose = function (event) {
       if (ended || event.code === 4401 || event.code === 4403 || event.code === 4404) return;

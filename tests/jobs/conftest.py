@@ -1,6 +1,7 @@
+import importlib
+
 import pytest
 
-from portal.audit import Actor
 from tests.support.k8s_seed import seed_kind_cluster
 
 SEED_VCJOB = """\
@@ -61,5 +62,9 @@ def submit(login, django_capture_on_commit_callbacks, eager_tasks):
     return post
 
 
-def ids(user):
-    return Actor(user).as_ids()
+@pytest.fixture
+def seed_templates(db):
+    """The templates of migration 0002 (a transactional test before this one flushed them)."""
+    from django.apps import apps
+
+    importlib.import_module("jobs.migrations.0002_seed_templates").create_templates(apps, None)
