@@ -5,7 +5,7 @@
 
 Starts that many real agents, each behind the fake API server's pod proxy as the agent pod of one
 worker, plus pods whose agent does not answer; then times GET /nodes/cards/ (health + usage of every
-agent, read concurrently with PORTAL_AGENT_USAGE_TIMEOUT each) through daphne.
+agent, read concurrently with PORTAL_AGENT_USAGE_TIMEOUT each) through the web server.
 """
 
 import argparse

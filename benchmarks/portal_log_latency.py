@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/portal_log_latency.py --lines 100000 --rate 0
 
 A run on a real agent prints lines carrying their wall-clock time; the client follows
-/ws/runs/<id>/log/ on daphne (RunLogConsumer → agent log stream through the fake API server's pod
+/ws/runs/<id>/log/ on the web server (RunLogConsumer → agent log stream through the fake API server's pod
 proxy) and measures, for each line, arrival time minus print time. It also checks that every line
 arrived once, in order, and repeats the read with a reconnect halfway (resuming from the offset).
 """

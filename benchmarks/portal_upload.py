@@ -4,13 +4,11 @@
     .venv/bin/python benchmarks/portal_upload.py --size-mib 256
 
 The same stored zip (one file of incompressible data) goes (1) straight to a real agent
-(POST /v1/workspace/archive, raw body) and (2) through the portal: browser-like PUT to daphne →
+(POST /v1/workspace/archive, raw body) and (2) through the portal: browser-like PUT to the web server →
 Django view → the fake API server's pod proxy → the agent, streamed (nodes/views.upload →
-nodes/agent.upload_archive). Then the file is downloaded back through the portal. The RSS of daphne
-and of the agent is sampled every 20 ms. Note that daphne (Twisted) writes a request body to a temporary
-file before the ASGI app sees it, and Django's ASGI handler spools it again (in memory up to
-FILE_UPLOAD_MAX_MEMORY_SIZE, then on disk): the portal's memory stays flat, but the body is written to
-disk twice more before it reaches the agent.
+nodes/agent.upload_archive). Then the file is downloaded back through the portal. The RSS of the
+web server and of the agent is sampled every 20 ms. The portal runs under uvicorn and takes uploads in
+nodes.streaming, ahead of Django, so the body is passed on as it arrives (docs/architecture.md).
 """
 
 import argparse
@@ -43,7 +41,7 @@ def main():
         agent = env.agents[0]
         node = next(iter(env.nodes.values()))
         headers = {"Content-Length": str(size), "Content-Type": "application/zip"}
-        base_portal = PeakMemory(env.daphne.pid).peak
+        base_portal = PeakMemory(env.web.pid).peak
         base_agent = PeakMemory(agent.pid).peak
 
         with PeakMemory(agent.pid) as agent_mem:
@@ -53,7 +51,7 @@ def main():
             direct = time.perf_counter() - started
         r.raise_for_status()
 
-        with PeakMemory(env.daphne.pid) as portal_mem, PeakMemory(agent.pid) as agent_mem2:
+        with PeakMemory(env.web.pid) as portal_mem, PeakMemory(agent.pid) as agent_mem2:
             started = time.perf_counter()
             with open(archive, "rb") as body:
                 r = env.http.put(f"{env.url}/nodes/{node.pk}/files/upload/?archive=1", data=body, headers=headers)
@@ -61,8 +59,8 @@ def main():
         if r.status_code != 200:
             raise SystemExit(f"portal upload failed: {r.status_code} {r.text[:500]}")
 
-        before_download = PeakMemory(env.daphne.pid).peak
-        with PeakMemory(env.daphne.pid) as portal_dl:
+        before_download = PeakMemory(env.web.pid).peak
+        with PeakMemory(env.web.pid) as portal_dl:
             started = time.perf_counter()
             got = 0
             with env.http.get(f"{env.url}/nodes/{node.pk}/files/download/?path=payload.bin", stream=True) as r:
@@ -76,9 +74,9 @@ def main():
         print(f"straight to the agent:   {mib / direct:7.1f} MiB/s ({direct:.1f} s); agent peak RSS "
               f"{agent_mem.peak / MiB:.0f} MiB (+{(agent_mem.peak - base_agent) / MiB:.1f})")
         print(f"through the portal:      {mib / through:7.1f} MiB/s ({through:.1f} s) = {direct / through:.0%} of "
-              f"direct; daphne peak RSS {portal_mem.peak / MiB:.0f} MiB (+{(portal_mem.peak - base_portal) / MiB:.1f}), "
+              f"direct; web server peak RSS {portal_mem.peak / MiB:.0f} MiB (+{(portal_mem.peak - base_portal) / MiB:.1f}), "
               f"agent peak {agent_mem2.peak / MiB:.0f} MiB")
-        print(f"download via the portal: {got / MiB / download:7.1f} MiB/s ({download:.1f} s); daphne peak RSS "
+        print(f"download via the portal: {got / MiB / download:7.1f} MiB/s ({download:.1f} s); web server peak RSS "
               f"{portal_dl.peak / MiB:.0f} MiB (+{(portal_dl.peak - before_download) / MiB:.1f} over its RSS before the download)")
 
 

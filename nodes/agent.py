@@ -223,21 +223,22 @@ class _SizedStream:
     def __init__(self, chunks, length):
         self._chunks = iter(chunks)
         self._length = length
-        self._buffer = b""
+        self._piece, self._offset = b"", 0
 
     def __len__(self):
         return self._length
 
     def read(self, size=-1):
-        while size < 0 or len(self._buffer) < size:
-            piece = next(self._chunks, None)
-            if piece is None:
-                break
-            self._buffer += piece
-        if size < 0:
-            data, self._buffer = self._buffer, b""
-        else:
-            data, self._buffer = self._buffer[:size], self._buffer[size:]
+        """At most `size` bytes of the current piece: the sender reads small blocks, and re-slicing a
+        growing buffer for each of them would copy every megabyte many times."""
+        if size is None or size < 0:
+            rest = self._piece[self._offset:] + b"".join(self._chunks)
+            self._piece, self._offset = b"", 0
+            return rest
+        if self._offset >= len(self._piece):
+            self._piece, self._offset = next(self._chunks, b""), 0
+        data = self._piece[self._offset:self._offset + size]
+        self._offset += len(data)
         return data
 
 

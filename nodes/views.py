@@ -286,33 +286,41 @@ def download(request, pk):
 
 def upload(request, pk):
     """The raw request body (PUT or POST) streamed to the agent: `?path=dir/name` for one file, or
-    `?archive=1[&keep=…]` to replace the workspace with an archive. Answers JSON for the page's script."""
+    `?archive=1[&keep=…]` to replace the workspace with an archive. Answers JSON for the page's script.
+
+    Served by the web server, nodes.streaming takes this route ahead of Django so the body is passed
+    on as it arrives; this view serves the same request through Django (the test client, WSGI)."""
     if request.method not in ("PUT", "POST"):
         return HttpResponseNotAllowed(["PUT", "POST"])
-    node = _node(pk)
-    archive = request.GET.get("archive") == "1"
-    keep = request.GET.getlist("keep") if ("keep" in request.GET or archive) else None
+    status, payload = upload_body(Actor.from_request(request), _node(pk), request.GET, request_chunks(request),
+                                  request.META.get("CONTENT_LENGTH"), request.content_type)
+    return JsonResponse(payload, status=status)
+
+
+def upload_body(actor, node, query, chunks, length, content_type):
+    """Stream an upload to the node's agent; (HTTP status, JSON payload) for the page's script."""
+    archive = query.get("archive") == "1"
+    keep = query.getlist("keep") if ("keep" in query or archive) else None
     if keep is not None:
         keep = [item for item in keep if item.strip()]
-        if request.GET.get("keep_default") == "1":
+        if query.get("keep_default") == "1":
             keep = None
-    length = request.META.get("CONTENT_LENGTH")
     try:
         result = services.upload(
-            Actor.from_request(request), node, path=request.GET.get("path", ""), chunks=request_chunks(request),
-            length=int(length) if length and length.isdigit() else None, archive=archive, keep=keep,
-            fmt=request.GET.get("format") or None, content_type=request.content_type or None,
+            actor, node, path=query.get("path", ""), chunks=chunks,
+            length=int(length) if length and str(length).isdigit() else None, archive=archive, keep=keep,
+            fmt=query.get("format") or None, content_type=content_type or None,
         )
     except PermissionDenied as exc:
-        return JsonResponse({"error": str(exc)}, status=403)
+        return 403, {"error": str(exc)}
     except services.NodeError as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
+        return 400, {"error": str(exc)}
     if archive:
         message = _("Archive unpacked: %(files)s files, %(bytes)s bytes.") % {
             "files": result.get("files"), "bytes": result.get("bytes")}
     else:
-        message = _("Uploaded %(path)s.") % {"path": result.get("path", request.GET.get("path", ""))}
-    return JsonResponse({"ok": True, "message": message, "result": result})
+        message = _("Uploaded %(path)s.") % {"path": result.get("path", query.get("path", ""))}
+    return 200, {"ok": True, "message": message, "result": result}
 
 
 def _back_to(node, path):

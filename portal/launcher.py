@@ -1,5 +1,5 @@
 """The embedded run: Redis (bundled, unless REDIS_URL is set), migrations, a first admin, a Celery
-worker with beat, and daphne on http://127.0.0.1:8000. Ctrl-C stops everything it started.
+worker with beat, and the web server (uvicorn) on http://127.0.0.1:8000. Ctrl-C stops everything it started.
 
     python -m portal.launcher            (scripts/run.sh creates the virtualenv and calls this)
 
@@ -17,6 +17,13 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 STOP_GRACE_SECONDS = 10
+
+
+def web_server_command(host, port):
+    """The ASGI server for HTTP and websockets. uvicorn, not daphne: daphne collects a request body in
+    memory before the app sees it (+1 GiB for a 1 GiB upload, measured), uvicorn hands it over as it arrives."""
+    return [sys.executable, "-m", "uvicorn", "--host", host, "--port", str(port), "--ws", "websockets",
+            "--lifespan", "off", "--timeout-graceful-shutdown", "5", "portal.asgi:application"]
 
 
 def free_port(host="127.0.0.1"):
@@ -138,11 +145,8 @@ def main():
              "--schedule", str(var_dir / "celerybeat-schedule")],
             env=env, cwd=BASE_DIR,
         )
-        daphne = supervisor.start(
-            "daphne", [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "portal.asgi:application"],
-            env=env, cwd=BASE_DIR,
-        )
-        wait_for_port(host, port, daphne)
+        web = supervisor.start("web", web_server_command(host, port), env=env, cwd=BASE_DIR)
+        wait_for_port(host, port, web)
         print(f"\nVolcano Portal is running on http://{host}:{port}/\n  {login_hint}\nPress Ctrl-C to stop.\n",
               flush=True)
         name, code = supervisor.wait_any()

@@ -1,5 +1,5 @@
 """Shared fixtures: users in each role, a fake Kubernetes API server seeded like a kind cluster,
-a real Celery worker, the portal served by a real daphne process, and a Playwright browser."""
+a real Celery worker, the portal served by a real uvicorn process, and a Playwright browser."""
 
 import importlib
 import os
@@ -17,6 +17,7 @@ from django.conf import settings
 
 from tests.support.fake_k8s import FakeKubeAPI
 from tests.support.k8s_seed import seed_kind_cluster
+from tests.support.web_server import start_web_server, stop_web_server, test_settings_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery-staple"
@@ -157,36 +158,10 @@ def database_url_for_subprocess():
 
 @pytest.fixture(scope="session")
 def live_portal(django_db_setup, django_db_blocker, celery_test_queue):
-    """The portal served by a real daphne process, on the test database, sharing our secrets."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update(
-        DATABASE_URL=database_url_for_subprocess(),
-        DJANGO_SECRET_KEY=settings.SECRET_KEY,
-        PORTAL_ENCRYPTION_KEYS=",".join(settings.ENCRYPTION_KEYS),
-        PORTAL_CELERY_QUEUE=celery_test_queue,
-        PORTAL_CHANNEL_PREFIX=settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
-        REDIS_URL=settings.REDIS_URL,
-        PORTAL_VAR_DIR=str(settings.VAR_DIR),
-    )
-    log = open(settings.VAR_DIR / "live-portal.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "portal.asgi:application"],
-        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"daphne did not start; see {log.name}")
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    """The portal served by a real web server process, on the test database, sharing our secrets."""
+    process, url = start_web_server(test_settings_env(settings), settings.VAR_DIR / "live-portal.log")
+    yield url
+    stop_web_server(process)
 
 
 # ---------------------------------------------------------------- browser

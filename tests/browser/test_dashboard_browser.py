@@ -1,4 +1,4 @@
-"""The key pages in Debian's chromium, driven by Playwright against a real daphne."""
+"""The key pages in Debian's chromium, driven by Playwright against a real web server (uvicorn)."""
 
 import pytest
 

@@ -1,53 +1,33 @@
 """The Images page in Debian's chromium: search, load an image into a kind cluster, watch it finish.
 
-The page lists images from the docker CLI, so this test serves the portal from a daphne of its own
+The page lists images from the docker CLI, so this test serves the portal from a web server of its own
 whose PATH starts with the docker/kind stand-ins (tests/support/bin); the Celery worker runs in this
 process with the same PATH.
 """
 
 import os
-import socket
-import subprocess
 import sys
-import time
 
 import pytest
 from django.conf import settings
 
-from tests.conftest import BASE_DIR, browser_login, database_url_for_subprocess, free_port
+from tests.conftest import browser_login
 from tests.images.conftest import IMAGES
 from tests.support.bin import StandIns
+from tests.support.web_server import start_web_server, stop_web_server, test_settings_env
 
 
 @pytest.fixture
 def images_portal(tmp_path, monkeypatch, celery_test_queue, django_db_blocker):
     tools = StandIns(tmp_path)
     tools.state = {"images": dict(IMAGES), "clusters": {"lab": {"workers": 3, "loaded": []}}}
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update(tools.env(), DATABASE_URL=database_url_for_subprocess(), DJANGO_SECRET_KEY=settings.SECRET_KEY,
-               PORTAL_ENCRYPTION_KEYS=",".join(settings.ENCRYPTION_KEYS), PORTAL_CELERY_QUEUE=celery_test_queue,
-               PORTAL_CHANNEL_PREFIX=settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
-               REDIS_URL=settings.REDIS_URL, PORTAL_VAR_DIR=str(settings.VAR_DIR), HOME=os.environ.get("HOME", "/"))
+    env = test_settings_env(settings, **tools.env(), HOME=os.environ.get("HOME", "/"))
     env["PATH"] = f"{tools.path}:{os.path.dirname(sys.executable)}"
     for key in ("PATH", "STANDIN_STATE", "STANDIN_REAL_KUBECTL"):
         monkeypatch.setenv(key, env[key])
-    port = free_port()
-    log = open(tmp_path / "daphne.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                                "portal.asgi:application"], cwd=BASE_DIR, env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"daphne did not start; see {log.name}")
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}", tools
-    process.terminate()
-    process.wait(timeout=10)
+    process, url = start_web_server(env, tmp_path / "web.log")
+    yield url, tools
+    stop_web_server(process)
     log.close()
 
 

@@ -1,5 +1,5 @@
 """Upload an archive with the progress bar, start a run, watch its log arrive live, interrupt it and
-see the state change — in Debian's chromium against a real daphne, Celery worker and agents."""
+see the state change — in Debian's chromium against a real web server (uvicorn), Celery worker and agents."""
 
 import os
 import zipfile

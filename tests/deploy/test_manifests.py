@@ -250,6 +250,6 @@ def test_portal_dockerfile():
     assert user and not user[-1].startswith(("root", "0"))
     assert 'ENTRYPOINT ["portal-entrypoint"]' in dockerfile
     entrypoint = (DEPLOY / "portal/entrypoint.sh").read_text()
-    for role in ("web) exec daphne", "worker) exec celery -A portal worker", "beat) exec celery -A portal beat",
+    for role in ("web) exec uvicorn", "worker) exec celery -A portal worker", "beat) exec celery -A portal beat",
                  "migrate) python manage.py migrate"):
         assert role in entrypoint

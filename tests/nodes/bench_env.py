@@ -1,5 +1,5 @@
 """A whole portal for the benchmarks: a temporary var dir with a migrated SQLite database, the fake
-API server with agent pods, real agents, and the portal served by daphne — no pytest needed.
+API server with agent pods, real agents, and the portal served by uvicorn — no pytest needed.
 
     with PortalEnv(agents=2) as env:
         env.http  # a requests.Session logged in as an operator, with the CSRF header set
@@ -7,19 +7,10 @@ API server with agent pods, real agents, and the portal served by daphne — no 
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class PortalEnv:
@@ -54,7 +45,7 @@ class PortalEnv:
         for i in range(self.dead):
             add_agent_pod(self.api, names[self.agent_count + i], "http://127.0.0.1:9", name=f"dead-{i}")
         self._models(TOKEN, AGENT_NAMESPACE)
-        self._daphne()
+        self._web()
         return self
 
     def _models(self, token, namespace):
@@ -77,33 +68,22 @@ class PortalEnv:
         client.force_login(user)
         self.session = client.cookies["sessionid"].value
 
-    def _daphne(self):
+    def _web(self):
         import requests
 
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(os.path.join(self.var, "daphne.log"), "w")
-        self.daphne = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "portal.asgi:application"],
-            cwd=REPO, env=dict(os.environ), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or self.daphne.poll() is not None:
-                    raise RuntimeError("daphne did not start")
-                time.sleep(0.1)
+        from tests.support.web_server import start_web_server
+
+        self.web, self.url = start_web_server(dict(os.environ), os.path.join(self.var, "web.log"))
         self.http = requests.Session()
         self.http.cookies.set("sessionid", self.session)
         self.http.get(f"{self.url}/nodes/runs/")
         self.http.headers["X-CSRFToken"] = self.http.cookies.get("csrftoken", "")
 
     def __exit__(self, *exc):
-        if getattr(self, "daphne", None):
-            self.daphne.terminate()
-            self.daphne.wait(10)
+        if getattr(self, "web", None):
+            from tests.support.web_server import stop_web_server
+
+            stop_web_server(self.web)
         for agent in getattr(self, "agents", []):
             agent.stop()
         self.api.stop()

@@ -1,4 +1,4 @@
-"""The live run log over a real websocket (daphne), runs started by a real Celery worker on real agents:
+"""The live run log over a real websocket (uvicorn), runs started by a real Celery worker on real agents:
 resuming from an offset without gap or duplicate, several watchers, interrupt, and a lost agent."""
 
 import json

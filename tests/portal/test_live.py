@@ -1,4 +1,4 @@
-"""The live badge end to end: a real daphne, a real Celery worker, real Redis, a real websocket."""
+"""The live badge end to end: a real web server (uvicorn), a real Celery worker, real Redis, a real websocket."""
 
 
 import pytest
