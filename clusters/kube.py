@@ -225,14 +225,11 @@ def node_is_ready(node):
 
 def volcano_status(cluster):
     """(installed, version): the API groups are served, and the scheduler's image tag if found."""
-    api = api_client(cluster)
-    groups = _call(cluster, k8s.ApisApi(api).get_api_versions)
-    served = {group.get("name") for group in groups.get("groups") or []}
-    if not set(VOLCANO_GROUPS[:2]) <= served:
+    if not volcano_served(cluster):
         return False, ""
     found = _call(
         cluster,
-        k8s.AppsV1Api(api).list_deployment_for_all_namespaces,
+        k8s.AppsV1Api(api_client(cluster)).list_deployment_for_all_namespaces,
         field_selector="metadata.name=volcano-scheduler",
     )
     for deployment in found.get("items") or []:
