@@ -4,6 +4,7 @@ Volcano's files come from ../shared beside the checkout (tests may read them; th
 """
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from jobs.volcano_schema import ManifestError, check_manifest, read_documents, s
 from tests.jobs.conftest import SEED_VCJOB
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "volcano-crds"
+if not SHARED.exists() and os.environ.get("CI") == "true":
+    raise RuntimeError(f"CI lays shared/ beside the checkout, but {SHARED} is missing")
 pytestmark = pytest.mark.skipif(not SHARED.exists(), reason="../shared/volcano-crds is not beside the checkout")
 
 
