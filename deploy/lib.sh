@@ -52,3 +52,27 @@ require_docker_engine() {
     exit 4
   fi
 }
+
+# The options both deploy scripts take; sets context, kind_cluster, rebuild and timeout (default $1),
+# checks the tools they need, and sets kube=(kubectl [--context …]). Help is the script's header.
+# shellcheck disable=SC2034  # the variables are the callers'
+deploy_options() {
+  context=""; kind_cluster=""; rebuild=0; timeout=$1; shift
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --context) context=$2; shift 2 ;;
+      --kind-cluster) kind_cluster=$2; shift 2 ;;
+      --rebuild) rebuild=1; shift ;;
+      --timeout) timeout=$2; shift 2 ;;
+      -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
+      *) DIE_CODE=2 die "unknown option $1 (see --help)" ;;
+    esac
+  done
+  if [ -n "$kind_cluster" ]; then
+    require_tools docker kind kubectl
+    require_docker_engine
+  else
+    require_tools kubectl
+  fi
+  kube=(kubectl); [ -z "$context" ] || kube+=(--context "$context")
+}

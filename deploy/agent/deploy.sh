@@ -9,25 +9,8 @@ set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-context=""; kind_cluster=""; rebuild=0; timeout=300s
+deploy_options 300s "$@"
 image=${AGENT_IMAGE_OVERRIDE:-$AGENT_IMAGE}
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --context) context=$2; shift 2 ;;
-    --kind-cluster) kind_cluster=$2; shift 2 ;;
-    --rebuild) rebuild=1; shift ;;
-    --timeout) timeout=$2; shift 2 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
-    *) DIE_CODE=2 die "unknown option $1 (see --help)" ;;
-  esac
-done
-if [ -n "$kind_cluster" ]; then
-  require_tools docker kind kubectl
-  require_docker_engine
-else
-  require_tools kubectl
-fi
-kube=(kubectl); [ -z "$context" ] || kube+=(--context "$context")
 ns=volcano-portal-agents
 secret=volcano-portal-agent-token
 

@@ -8,24 +8,7 @@ set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-context=""; kind_cluster=""; rebuild=0; timeout=600s
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --context) context=$2; shift 2 ;;
-    --kind-cluster) kind_cluster=$2; shift 2 ;;
-    --rebuild) rebuild=1; shift ;;
-    --timeout) timeout=$2; shift 2 ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
-    *) DIE_CODE=2 die "unknown option $1 (see --help)" ;;
-  esac
-done
-if [ -n "$kind_cluster" ]; then
-  require_tools docker kind kubectl
-  require_docker_engine
-else
-  require_tools kubectl
-fi
-kube=(kubectl); [ -z "$context" ] || kube+=(--context "$context")
+deploy_options 600s "$@"
 ns=volcano-portal
 random_hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
