@@ -21,7 +21,7 @@ from tests.support.web_server import start_web_server, stop_web_server, test_set
 def images_portal(tmp_path, monkeypatch, celery_test_queue, django_db_blocker):
     tools = StandIns(tmp_path)
     tools.state = {"images": dict(IMAGES), "clusters": {"lab": {"workers": 3, "loaded": []}}}
-    env = test_settings_env(settings, **{**tools.env(), "HOME": os.environ.get("HOME", "/")})
+    env = test_settings_env(settings, base=tools.env(), HOME=os.environ.get("HOME", "/"))
     env["PATH"] = f"{tools.path}:{os.path.dirname(sys.executable)}"
     for key in ("PATH", "STANDIN_STATE", "STANDIN_REAL_KUBECTL"):
         monkeypatch.setenv(key, env[key])

@@ -33,11 +33,12 @@ def stop_web_server(process):
         process.wait()
 
 
-def test_settings_env(settings, **extra):
-    """The environment that makes a subprocess use this test run's database, secrets, queue and Redis."""
+def test_settings_env(settings, base=None, **extra):
+    """`base` (default: this process's environment) with what makes a subprocess use this test run's
+    database, secrets, queue and Redis, then `extra`."""
     from tests.conftest import database_url_for_subprocess
 
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in (base or os.environ).items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env.update(
         DATABASE_URL=database_url_for_subprocess(),
         DJANGO_SECRET_KEY=settings.SECRET_KEY,
@@ -46,6 +47,6 @@ def test_settings_env(settings, **extra):
         PORTAL_CHANNEL_PREFIX=settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
         REDIS_URL=settings.REDIS_URL,
         PORTAL_VAR_DIR=str(settings.VAR_DIR),
-        **extra,
     )
+    env.update(extra)
     return env
