@@ -17,7 +17,7 @@ from django.conf import settings
 
 from tests.support.fake_k8s import FakeKubeAPI
 from tests.support.k8s_seed import seed_kind_cluster
-from tests.support.web_server import start_web_server, stop_web_server, test_settings_env
+from tests.support.web_server import env_sharing_test_settings, start_web_server, stop_web_server
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery-staple"
@@ -159,7 +159,7 @@ def database_url_for_subprocess():
 @pytest.fixture(scope="session")
 def live_portal(django_db_setup, django_db_blocker, celery_test_queue):
     """The portal served by a real web server process, on the test database, sharing our secrets."""
-    process, url = start_web_server(test_settings_env(settings), settings.VAR_DIR / "live-portal.log")
+    process, url = start_web_server(env_sharing_test_settings(settings), settings.VAR_DIR / "live-portal.log")
     yield url
     stop_web_server(process)
 

@@ -14,14 +14,14 @@ from django.conf import settings
 from tests.conftest import browser_login
 from tests.images.conftest import IMAGES
 from tests.support.bin import StandIns
-from tests.support.web_server import start_web_server, stop_web_server, test_settings_env
+from tests.support.web_server import env_sharing_test_settings, start_web_server, stop_web_server
 
 
 @pytest.fixture
 def images_portal(tmp_path, monkeypatch, celery_test_queue, django_db_blocker):
     tools = StandIns(tmp_path)
     tools.state = {"images": dict(IMAGES), "clusters": {"lab": {"workers": 3, "loaded": []}}}
-    env = test_settings_env(settings, base=tools.env(), HOME=os.environ.get("HOME", "/"))
+    env = env_sharing_test_settings(settings, base=tools.env(), HOME=os.environ.get("HOME", "/"))
     env["PATH"] = f"{tools.path}:{os.path.dirname(sys.executable)}"
     for key in ("PATH", "STANDIN_STATE", "STANDIN_REAL_KUBECTL"):
         monkeypatch.setenv(key, env[key])

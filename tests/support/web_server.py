@@ -33,7 +33,7 @@ def stop_web_server(process):
         process.wait()
 
 
-def test_settings_env(settings, base=None, **extra):
+def env_sharing_test_settings(settings, base=None, **extra):
     """`base` (default: this process's environment) with what makes a subprocess use this test run's
     database, secrets, queue and Redis, then `extra`."""
     from tests.conftest import database_url_for_subprocess
