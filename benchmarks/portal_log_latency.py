@@ -36,7 +36,7 @@ for i in range(lines):
 def follow(env, run_pk, offset=0, stop_after=None, on_line=None):
     import websocket
 
-    socket = websocket.create_connection(f"ws://127.0.0.1:{env.port}/ws/runs/{run_pk}/log/?offset={offset}",
+    socket = websocket.create_connection(f"{env.url.replace('http', 'ws', 1)}/ws/runs/{run_pk}/log/?offset={offset}",
                                          cookie=f"sessionid={env.session}", origin=env.url, timeout=60)
     buffer, count = "", 0
     try:
