@@ -347,17 +347,19 @@ def read_pod_log(cluster, namespace, name, *, container=None, tail_lines=None, s
         raise translate_error(cluster, exc) from exc
 
 
-def open_pod_log_stream(cluster, namespace, name, *, container=None, tail_lines=None, since_seconds=None):
-    """A following log stream (urllib3 response): read it with .stream() or .read1(); close it to stop.
+def open_pod_log_stream(cluster, namespace, name, *, container=None, tail_lines=None, since_seconds=None,
+                        previous=False, follow=True):
+    """A log stream (urllib3 response): read it with .read1(); close or shut it down to stop.
 
-    The read timeout is long on purpose: a quiet pod may print nothing for many minutes.
+    Following, the read timeout is long on purpose: a quiet pod may print nothing for many minutes.
     """
     core = k8s.CoreV1Api(api_client(cluster))
+    read_timeout = settings.KUBE_LOG_FOLLOW_IDLE_SECONDS if follow else settings.KUBE_TIMEOUT[1]
     try:
         return core.read_namespaced_pod_log(
             name, namespace, container=container or None, tail_lines=tail_lines, since_seconds=since_seconds,
-            follow=True, _preload_content=False,
-            _request_timeout=(settings.KUBE_TIMEOUT[0], settings.KUBE_LOG_FOLLOW_IDLE_SECONDS),
+            previous=previous or None, follow=follow or None, _preload_content=False,
+            _request_timeout=(settings.KUBE_TIMEOUT[0], read_timeout),
         )
     except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
         raise translate_error(cluster, exc) from exc

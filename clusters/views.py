@@ -1,12 +1,13 @@
 import re
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,6 +21,7 @@ from .models import Cluster
 from .selection import choose_cluster, current_cluster
 
 POD_LOG_PAGE_BYTES = 2 * 1024 * 1024  # the page shows at most this much; the download has it all
+LOG_DOWNLOAD_PIECE = 64 * 1024
 
 
 def local_contexts():
@@ -257,21 +259,38 @@ def pod_log(request, pk, namespace, name):
     if not form.is_valid():
         return HttpResponse(" ".join(" ".join(e) for e in form.errors.values()), status=400)
     options = form.cleaned_data
-    download = request.GET.get("download") == "1"
+    if request.GET.get("download") == "1":
+        return _pod_log_download(request, cluster, namespace, name, options)
     try:
         text = kube.read_pod_log(
-            cluster, namespace, name, container=options["container"] or None,
-            tail_lines=None if download else options["tail"], since_seconds=options["since"],
-            previous=options["previous"], limit_bytes=None if download else POD_LOG_PAGE_BYTES,
+            cluster, namespace, name, container=options["container"] or None, tail_lines=options["tail"],
+            since_seconds=options["since"], previous=options["previous"], limit_bytes=POD_LOG_PAGE_BYTES,
         )
     except kube.KubeError as exc:
         return render(request, "clusters/_pod_log.html", {"error": str(exc)})
-    if download:
-        response = HttpResponse(text, content_type="text/plain; charset=utf-8")
-        filename = f"{namespace}_{name}_{options['container'] or 'pod'}{'_previous' if options['previous'] else ''}.log"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
     return render(request, "clusters/_pod_log.html", {"text": text})
+
+
+def _pod_log_download(request, cluster, namespace, name, options):
+    """The whole log, passed on as it is read: a log may be far larger than the portal's memory.
+
+    An async iterator, because Django's ASGI handler would read a sync one whole before sending it."""
+    try:
+        stream = kube.open_pod_log_stream(cluster, namespace, name, container=options["container"] or None,
+                                          since_seconds=options["since"], previous=options["previous"], follow=False)
+    except kube.KubeError as exc:
+        return HttpResponse(str(exc), status=502, content_type="text/plain; charset=utf-8")
+
+    async def pieces():
+        try:
+            while piece := await sync_to_async(stream.read1, thread_sensitive=False)(LOG_DOWNLOAD_PIECE):
+                yield piece
+        finally:
+            stream.release_conn()
+
+    filename = f"{namespace}_{name}_{options['container'] or 'pod'}{'_previous' if options['previous'] else ''}.log"
+    return StreamingHttpResponse(pieces(), content_type="text/plain; charset=utf-8",
+                                 headers={"Content-Disposition": content_disposition_header(True, filename)})
 
 
 def _operation_response(request, operation, fallback):

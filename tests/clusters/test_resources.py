@@ -1,6 +1,7 @@
 """The resource pages against the fake API server: what they show, how they page, and errors."""
 
 import pytest
+from asgiref.sync import async_to_sync
 
 from clusters.rows import short_age
 from tests.support.k8s_seed import make_pod, seed_workload_pods
@@ -113,7 +114,12 @@ def test_pod_detail_and_its_log(viewer_client, lab, lab_api):
     assert log.content.decode().split() == ["epoch", "8", "epoch", "9", "epoch", "10"]
     download = viewer_client.get(f"/clusters/{lab.pk}/pods/ml/train-0/log/?container=trainer&tail=3&download=1")
     assert download["Content-Disposition"] == 'attachment; filename="ml_train-0_trainer.log"'
-    assert download.content.decode().count("epoch") == 10  # the whole log, whatever the tail
+    assert download.streaming and download.is_async  # passed on as read, never held whole
+
+    async def body():
+        return b"".join([piece async for piece in download.streaming_content])
+
+    assert async_to_sync(body)().decode().count("epoch") == 10  # the whole log, whatever the tail
     # Two containers and none chosen: the API's own words reach the page.
     unchosen = viewer_client.get(f"/clusters/{lab.pk}/pods/ml/train-0/log/")
     assert "a container name must be specified" in unchosen.content.decode()
