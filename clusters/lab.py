@@ -6,6 +6,7 @@ Scripts print "[i/n] step" lines (progress), "+ …" for changes and "= …" for
 
 import os
 import re
+import secrets
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -97,8 +98,17 @@ def install_volcano(cluster, on_line):
 
 
 def deploy_agents(cluster, on_line):
+    """Deploy the agents with the token the portal keeps for this cluster (made here if it has none),
+    so the portal can talk to them at once. A token Secret that is already in the cluster is kept;
+    if it holds another token, the node pages say the agents refuse the portal's."""
+    from nodes.models import AgentConfig
+
+    config, _created = AgentConfig.objects.get_or_create(cluster=cluster)
+    if not config.token:
+        config.token = secrets.token_hex(32)
+        config.save(update_fields=["token", "updated_at"])
     args = ["--context", cluster.context]
     if cluster.kind_cluster:
         args += ["--kind-cluster", cluster.kind_cluster]
     with kubeconfig_file(cluster) as path:
-        run_script("agent/deploy.sh", args, on_line, env={"KUBECONFIG": path})
+        run_script("agent/deploy.sh", args, on_line, env={"KUBECONFIG": path, "AGENT_TOKEN": config.token})

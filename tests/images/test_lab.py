@@ -76,6 +76,14 @@ def test_deploy_agents_on_a_cluster_without_kind(login, admin_user, standins, ma
     assert operation.state == "succeeded", (operation.message, operation.results[-10:])
     assert standins.calls("docker") == [] and not [c for c in standins.calls("kind") if c[0] == "load"]
     assert ["--context", "prod", "apply", "-f", "-"] in standins.calls("kubectl")
+    # The Secret holds the token the portal now keeps (encrypted) for this cluster's agents.
+    from nodes.models import AgentConfig
+
+    token = AgentConfig.objects.get(cluster=cluster).token
+    assert len(token) == 64
+    created = [c for c in standins.calls() if c["tool"] == "kubectl" and "secret" in c["argv"] and "create" in c["argv"]]
+    assert [c["stdin"] for c in created] == [token]
+    assert all(token not in " ".join(c["argv"]) for c in standins.calls())  # never in a command line
 
 
 @pytest.mark.django_db(transaction=True)
