@@ -88,6 +88,8 @@ def test_mnist_walkthrough_through_the_portal(lab, celery_worker, login, operato
     # History: the runs page, filtered; the audit trail of every step.
     runs_page = client.get("/nodes/runs/?node=lab-worker2&state=succeeded").content.decode()
     assert f'data-run="{predict.pk}"' in runs_page and f'data-run="{train.pk}"' not in runs_page
+    # The table refreshes itself with the same filters.
+    assert 'hx-get="/nodes/runs/?node=lab-worker2&amp;state=succeeded" hx-trigger="every 5s"' in runs_page
     actions = list(AuditEvent.objects.filter(actor=operator).order_by("pk").values_list("action", "outcome"))
     for expected in [("node.upload_archive", "ok"), ("node.run", "ok"), ("node.run.result", "ok"),
                      ("node.download", "ok"), ("node.copy", "ok"), ("node.copy.result", "ok")]:
