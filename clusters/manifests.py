@@ -23,6 +23,31 @@ class ManifestDocument:
         return f"{self.body.get('kind', '?')}/{(self.body.get('metadata') or {}).get('name', '?')}"
 
 
+class KubeYamlLoader(yaml.SafeLoader):
+    """YAML as the API server reads it: timestamps stay strings (they must survive as JSON)."""
+
+
+KubeYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def yaml_documents(text):
+    """(node, value) for every document of a YAML stream, in one pass; raises yaml.YAMLError.
+
+    The node keeps the line numbers, for messages that point at the line."""
+    loader = KubeYamlLoader(text)
+    try:
+        documents = []
+        while loader.check_node():
+            node = loader.get_node()
+            documents.append((node, loader.construct_document(node)))
+        return documents
+    finally:
+        loader.dispose()
+
+
 class ManifestError(Exception):
     """The text is not YAML at all; str() says where."""
 
@@ -36,20 +61,14 @@ def field_path(parts):
 
 def parse_documents(text):
     """The non-empty documents of a YAML stream, each with the line it starts on."""
-    documents = []
-    loader = yaml.SafeLoader(text)
     try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is not None:
-                documents.append(ManifestDocument(line=node.start_mark.line + 1, body=loader.construct_document(node)))
+        documents = [ManifestDocument(line=node.start_mark.line + 1, body=body)
+                     for node, body in yaml_documents(text) if body is not None]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = _("line %(line)d, column %(column)d") % {"line": mark.line + 1, "column": mark.column + 1} if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ManifestError(_("YAML error at %(where)s: %(problem)s") % {"where": where, "problem": problem})
-    finally:
-        loader.dispose()
     if not documents:
         raise ManifestError(_("There is no document in this YAML."))
     if len(documents) > MAX_DOCUMENTS:

@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from jsonschema import Draft7Validator
 
+from clusters.manifests import yaml_documents
+
 VCJOB_API_VERSION = "batch.volcano.sh/v1alpha1"
 QUEUE_API_VERSION = "scheduling.volcano.sh/v1beta1"
 VOLCANO_API_GROUPS = ("batch.volcano.sh", "scheduling.volcano.sh", "bus.volcano.sh")
@@ -87,16 +89,6 @@ class ManifestError(Exception):
         self.problem = problem
 
 
-class _Loader(yaml.SafeLoader):
-    """YAML as the API server reads it: timestamps stay strings (they must survive as JSON)."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 # ---------------------------------------------------------------- reading YAML
 
 
@@ -107,15 +99,14 @@ def read_documents(text, namespace="default"):
     is stored and sent says where it went.
     """
     try:
-        manifests = list(yaml.load_all(text, Loader=_Loader))
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
+        parsed = yaml_documents(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         raise ManifestError(Problem(_("The YAML cannot be read: %(problem)s") % {"problem": problem},
                                     mark.line + 1 if mark else None))
     documents = []
-    for manifest, node in zip(manifests, nodes):
+    for node, manifest in parsed:
         if manifest is None:
             continue
         position = len(documents) + 1

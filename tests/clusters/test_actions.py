@@ -197,3 +197,15 @@ def test_a_viewer_cannot_apply_yaml(login, viewer, lab):
     response = login(viewer).post("/clusters/apply/", {"text": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"})
     assert response.status_code == 403
     assert AuditEvent.objects.get(action="manifest.apply").outcome == "denied"
+
+
+def test_dates_in_yaml_stay_strings_so_the_documents_travel_as_json():
+    import json
+
+    from clusters.manifests import validate_manifests
+
+    documents = validate_manifests("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dated\n"
+                                   "  annotations: {released: 2026-12-04}\ndata: {at: 2026-12-04T10:00:00Z}\n")
+    body = documents[0].body
+    assert body["data"]["at"] == "2026-12-04T10:00:00Z" and not documents[0].errors
+    json.dumps(body)  # what Celery sends to the worker
