@@ -76,3 +76,26 @@ deploy_options() {
   fi
   kube=(kubectl); [ -z "$context" ] || kube+=(--context "$context")
 }
+
+# With --kind-cluster: build image $1 from Dockerfile $2 (if missing, or with --rebuild) and load it into
+# the kind cluster. Sets new_image=1 when the nodes got an image they did not have.
+# shellcheck disable=SC2154,SC2034  # kind_cluster and rebuild come from deploy_options; new_image is the caller's
+build_and_load_image() {
+  local image=$1 dockerfile=$2 load_output
+  new_image=0
+  [ -n "$kind_cluster" ] || return 0
+  if [ "$rebuild" = 1 ] || ! docker image inspect "$image" >/dev/null 2>&1; then
+    docker build -f "$dockerfile" -t "$image" "$REPO_DIR"
+    changed "built image $image"
+  else
+    unchanged "image $image exists (--rebuild to build it again)"
+  fi
+  load_output=$(kind load docker-image "$image" --name "$kind_cluster" 2>&1)
+  echo "$load_output"
+  if echo "$load_output" | grep -q "already present on all nodes"; then
+    unchanged "image $image is on every node of $kind_cluster"
+  else
+    new_image=1
+    changed "loaded image $image into kind cluster $kind_cluster"
+  fi
+}

@@ -14,21 +14,7 @@ image=${AGENT_IMAGE_OVERRIDE:-$AGENT_IMAGE}
 ns=volcano-portal-agents
 secret=volcano-portal-agent-token
 
-if [ -n "$kind_cluster" ]; then
-  if [ "$rebuild" = 1 ] || ! docker image inspect "$image" >/dev/null 2>&1; then
-    docker build -f "$DEPLOY_DIR/agent/Dockerfile" -t "$image" "$REPO_DIR"
-    changed "built image $image"
-  else
-    unchanged "image $image exists (--rebuild to build it again)"
-  fi
-  load_output=$(kind load docker-image "$image" --name "$kind_cluster" 2>&1)
-  echo "$load_output"
-  if echo "$load_output" | grep -q "already present on all nodes"; then
-    unchanged "image $image is on every node of $kind_cluster"
-  else
-    changed "loaded image $image into kind cluster $kind_cluster"
-  fi
-fi
+build_and_load_image "$image" "$DEPLOY_DIR/agent/Dockerfile"
 
 ns_applied=$("${kube[@]}" apply -f "$DEPLOY_DIR/agent/namespace.yaml")
 case "$ns_applied" in *unchanged) ;; *) changed "$ns_applied" ;; esac

@@ -12,23 +12,7 @@ deploy_options 600s "$@"
 ns=volcano-portal
 random_hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
-new_image=0
-if [ -n "$kind_cluster" ]; then
-  if [ "$rebuild" = 1 ] || ! docker image inspect "$PORTAL_IMAGE" >/dev/null 2>&1; then
-    docker build -f "$DEPLOY_DIR/portal/Dockerfile" -t "$PORTAL_IMAGE" "$REPO_DIR"
-    changed "built image $PORTAL_IMAGE"
-  else
-    unchanged "image $PORTAL_IMAGE exists (--rebuild to build it again)"
-  fi
-  load_output=$(kind load docker-image "$PORTAL_IMAGE" --name "$kind_cluster" 2>&1)
-  echo "$load_output"
-  if echo "$load_output" | grep -q "already present on all nodes"; then
-    unchanged "image $PORTAL_IMAGE is on every node of $kind_cluster"
-  else
-    new_image=1
-    changed "loaded image $PORTAL_IMAGE into kind cluster $kind_cluster"
-  fi
-fi
+build_and_load_image "$PORTAL_IMAGE" "$DEPLOY_DIR/portal/Dockerfile"
 
 ns_applied=$("${kube[@]}" apply -f "$DEPLOY_DIR/portal/base/namespace.yaml")
 case "$ns_applied" in *unchanged) ;; *) changed "$ns_applied" ;; esac
