@@ -288,10 +288,6 @@ def list_namespaces(cluster):
     return sorted(ns["metadata"]["name"] for ns in _list_all(cluster, core.list_namespace))
 
 
-def namespace_exists(cluster, namespace):
-    return namespace in list_namespaces(cluster)
-
-
 def list_nodes(cluster):
     return list(_list_all(cluster, k8s.CoreV1Api(api_client(cluster)).list_node))
 
@@ -601,7 +597,7 @@ def list_agent_pods(cluster, namespace=None):
 
 
 def list_node_names(cluster):
-    return [node["metadata"]["name"] for node in _list_all(cluster, k8s.CoreV1Api(api_client(cluster)).list_node)]
+    return [node["metadata"]["name"] for node in list_nodes(cluster)]
 
 
 def pod_proxy_target(cluster, namespace, pod, port):
